@@ -1,0 +1,319 @@
+"""System checks for ``settings.GIOSG`` and the middleware order (``manage.py check``).
+
+=========== ======= ==================================================================
+id          level   problem (and what to do)
+=========== ======= ==================================================================
+giosg.W001  warning ``COMPANY_ID`` missing: no loader is rendered; set the id from the
+                    giosg console, or a callable ``(request) -> str | None``.
+giosg.E002  error   ``SIGNING_ALGORITHM`` is not ``HS256``/``HS384``/``HS512``.
+giosg.W003  warning a static ``SIGNING_KEY`` shorter than the hash size of the algorithm
+                    (32/48/64 bytes, RFC 7518 section 3.2); use a longer secret.
+giosg.E004  error   a dotted path in ``VISITOR_VARIABLES``, ``VISITOR_IDENTIFIER`` or
+                    ``ENABLED`` does not import, or names something not callable.
+giosg.E005  error   ``TOKEN_TTL`` or ``MAX_PENDING`` is not a positive int.
+giosg.E006  error   an unknown key in ``GIOSG``; the message names the closest valid key.
+giosg.E007  error   ``GiosgMiddleware`` installed without ``SessionMiddleware`` and
+                    ``AuthenticationMiddleware`` both before it.
+giosg.W008  warning Django's whole-site cache middleware installed with ``GiosgMiddleware``:
+                    it would serve one user's giosg data to others.
+giosg.E009  error   ``settings.GIOSG`` is not a dict (no other ``GIOSG`` check runs then).
+giosg.E010  error   a value of the wrong type (one message per key, naming the type found).
+=========== ======= ==================================================================
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from django.apps import AppConfig
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning, register
+from django.utils.module_loading import import_string
+
+from . import conf
+from .signing import ALGORITHMS, MIN_KEY_BYTES
+
+GIOSG_MIDDLEWARE = "giosg_django.middleware.GiosgMiddleware"
+SESSION_MIDDLEWARE = "django.contrib.sessions.middleware.SessionMiddleware"
+AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
+# CacheMiddleware subclasses UpdateCacheMiddleware, the half that stores responses.
+CACHE_MIDDLEWARE = "django.middleware.cache.UpdateCacheMiddleware"
+
+BOOL_KEYS = (
+    "CLOSE_CHAT_ON_LOGOUT",
+    "CLEAR_VARIABLES_ON_LOGOUT",
+    "AUTO_INJECT",
+    "HTMX",
+    "CROSS_TAB_LOGOUT",
+    "IDENTIFY_IMPERSONATED",
+)
+POSITIVE_INT_KEYS = ("TOKEN_TTL", "MAX_PENDING")
+
+
+# --- settings.GIOSG ----------------------------------------------------------------------
+
+
+@register()
+def check_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Every check on the ``GIOSG`` dict, in id order."""
+    raw = getattr(settings, "GIOSG", {})
+    if not isinstance(raw, Mapping):
+        return [
+            Error(
+                f"settings.GIOSG must be a dict, not {_type_name(raw)}.",
+                hint='Set GIOSG = {"COMPANY_ID": "..."}, or remove it to use the defaults.',
+                id="giosg.E009",
+            )
+        ]
+    # Read the settings afresh (not the cached get_config()) so a check reports what is set now.
+    values = {**conf.DEFAULTS, **conf.user_settings()}
+    return [
+        *_check_company_id(values),
+        *_check_signing(values),
+        *_check_dotted_paths(values),
+        *_check_positive_ints(values),
+        *_check_unknown_keys(conf.user_settings()),
+        *_check_types(values),
+    ]
+
+
+def _check_company_id(values: Mapping[str, Any]) -> list[CheckMessage]:
+    value = values["COMPANY_ID"]
+    # A string of spaces renders a loader for no organisation: as good as missing.
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return [
+            Warning(
+                "GIOSG['COMPANY_ID'] is not set: the giosg loader is not rendered.",
+                hint="Set GIOSG['COMPANY_ID'] to your organisation id from the giosg console, "
+                "or to a callable (request) -> str | None when you serve several sites.",
+                id="giosg.W001",
+            )
+        ]
+    return []
+
+
+def _check_signing(values: Mapping[str, Any]) -> list[CheckMessage]:
+    algorithm = values["SIGNING_ALGORITHM"]
+    if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
+        return [
+            Error(
+                f"GIOSG['SIGNING_ALGORITHM'] is {algorithm!r}, not one of "
+                f"{', '.join(ALGORITHMS)}.",
+                hint="Set GIOSG['SIGNING_ALGORITHM'] to the algorithm chosen in the giosg "
+                "console: 'HS256', 'HS384' or 'HS512'.",
+                id="giosg.E002",
+            )
+        ]
+    key = values["SIGNING_KEY"]
+    # Only a literal key can be measured; "" means no key, as in conf.per_request().
+    if not isinstance(key, str) or not key:
+        return []
+    size, minimum = len(key.encode()), MIN_KEY_BYTES[algorithm]
+    if size >= minimum:
+        return []
+    return [
+        Warning(
+            f"GIOSG['SIGNING_KEY'] is {size} bytes long, shorter than the {minimum} bytes "
+            f"of the {algorithm} hash (RFC 7518 section 3.2).",
+            hint=f"Generate a key of at least {minimum} bytes in the giosg console and set it "
+            "in GIOSG['SIGNING_KEY'] (from the environment, not from source control).",
+            id="giosg.W003",
+        )
+    ]
+
+
+def _check_dotted_paths(values: Mapping[str, Any]) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    for key in conf.DOTTED_PATH_KEYS:
+        path = values[key]
+        # Other types are the type check's business (E010).
+        if isinstance(path, str):
+            problem = _import_problem(path)
+            if problem:
+                messages.append(
+                    Error(
+                        f"GIOSG[{key!r}] = {path!r} {problem}.",
+                        hint=f"Point GIOSG[{key!r}] at a function taking the request "
+                        "(module.function), or set the callable itself.",
+                        id="giosg.E004",
+                    )
+                )
+    return messages
+
+
+def _import_problem(path: str) -> str | None:
+    try:
+        target = import_string(path)
+    except ImportError as exc:
+        return f"does not import ({exc})"
+    if not callable(target):
+        return f"imports a {_type_name(target)}, which is not callable"
+    return None
+
+
+def _check_positive_ints(values: Mapping[str, Any]) -> list[CheckMessage]:
+    return [
+        Error(
+            f"GIOSG[{key!r}] must be a positive int, not {values[key]!r}.",
+            hint=f"Set GIOSG[{key!r}] to a whole number above 0, or remove it to use the "
+            f"default ({conf.DEFAULTS[key]}).",
+            id="giosg.E005",
+        )
+        for key in POSITIVE_INT_KEYS
+        if not _is_positive_int(values[key])
+    ]
+
+
+def _is_positive_int(value: object) -> bool:
+    # bool is an int subclass, but True is not a TTL.
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _check_unknown_keys(given: Mapping[str, Any]) -> list[CheckMessage]:
+    valid = list(conf.DEFAULTS)
+    messages: list[CheckMessage] = []
+    for key in given:
+        if key in conf.DEFAULTS:
+            continue
+        suggestion = _closest_key(str(key), valid)
+        guess = f"did you mean {suggestion!r}?" if suggestion else "no valid key is close to it."
+        messages.append(
+            Error(
+                f"Unknown key {key!r} in settings.GIOSG; {guess}",
+                hint=f"Rename or remove it. Valid keys: {', '.join(valid)}.",
+                id="giosg.E006",
+            )
+        )
+    return messages
+
+
+def _closest_key(key: str, valid: list[str]) -> str | None:
+    # Compare upper-cased so "company_id" and "Compny_Id" find COMPANY_ID.
+    matches = difflib.get_close_matches(key.upper(), valid, n=1)
+    return matches[0] if matches else None
+
+
+def _check_types(values: Mapping[str, Any]) -> list[CheckMessage]:
+    rules: dict[str, tuple[Callable[[Any], bool], str]] = {
+        "COMPANY_ID": (_none_str_or_callable, "a string, a callable or None"),
+        "SIGNING_KEY": (_none_str_or_callable, "a string, a callable or None"),
+        "HOST": (_is_http_url, "a string starting with 'https://' (or 'http://')"),
+        **{key: (_is_bool, "True or False") for key in BOOL_KEYS},
+        "ENABLED": (_bool_str_or_callable, "a bool, a dotted path or a callable"),
+        "VISITOR_VARIABLES": (_none_str_or_callable, "a dotted path, a callable or None"),
+        "VISITOR_IDENTIFIER": (_none_str_or_callable, "a dotted path, a callable or None"),
+        "LOGIN_GOAL": (_none_or_nonempty_str, "a goal id (a non-empty string) or None"),
+    }
+    return [
+        Error(
+            f"GIOSG[{key!r}] must be {expected}, not {_describe(values[key])}.",
+            hint=f"Set GIOSG[{key!r}] to {expected}, or remove it to use the default "
+            f"({conf.DEFAULTS[key]!r}).",
+            id="giosg.E010",
+        )
+        for key, (valid, expected) in rules.items()
+        if not valid(values[key])
+    ]
+
+
+def _none_str_or_callable(value: object) -> bool:
+    return value is None or isinstance(value, str) or callable(value)
+
+
+def _bool_str_or_callable(value: object) -> bool:
+    return isinstance(value, (bool, str)) or callable(value)
+
+
+def _is_bool(value: object) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_http_url(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(("https://", "http://"))
+
+
+def _none_or_nonempty_str(value: object) -> bool:
+    return value is None or (isinstance(value, str) and bool(value))
+
+
+def _describe(value: object) -> str:
+    return f"{_type_name(value)} {value!r}"
+
+
+def _type_name(value: object) -> str:
+    return type(value).__name__
+
+
+# --- settings.MIDDLEWARE -----------------------------------------------------------------
+
+
+@register()
+def check_middleware(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """GiosgMiddleware needs the session and the user, and no shared page cache after it."""
+    configured = getattr(settings, "MIDDLEWARE", None) or []
+    middleware = [entry for entry in configured if isinstance(entry, str)]
+    giosg_at = _first_index(middleware, GIOSG_MIDDLEWARE)
+    if giosg_at is None:
+        return []
+    return [
+        *_check_before(middleware, giosg_at, SESSION_MIDDLEWARE),
+        *_check_before(middleware, giosg_at, AUTH_MIDDLEWARE),
+        *_check_cache(middleware),
+    ]
+
+
+def _check_before(middleware: list[str], giosg_at: int, required: str) -> list[CheckMessage]:
+    required_at = _first_index(middleware, required)
+    if required_at is not None and required_at < giosg_at:
+        return []
+    where = "is missing from" if required_at is None else f"comes after {GIOSG_MIDDLEWARE} in"
+    return [
+        Error(
+            f"{required} {where} settings.MIDDLEWARE.",
+            hint=f"Put '{required}' before '{GIOSG_MIDDLEWARE}' in MIDDLEWARE: giosg keeps "
+            "pending calls in the session and reads the signed-in user.",
+            id="giosg.E007",
+        )
+    ]
+
+
+def _check_cache(middleware: list[str]) -> list[CheckMessage]:
+    if _first_index(middleware, CACHE_MIDDLEWARE) is None:
+        return []
+    return [
+        Warning(
+            "Django's whole-site cache middleware is installed with GiosgMiddleware: it would "
+            "store pages carrying one user's giosg data and serve them to others.",
+            hint="Remove django.middleware.cache.UpdateCacheMiddleware/CacheMiddleware from "
+            "MIDDLEWARE, or cache per view with vary_on_cookie / cache_control(private=True).",
+            id="giosg.W008",
+        )
+    ]
+
+
+def _first_index(middleware: list[str], path: str) -> int | None:
+    """Where ``path``, or a subclass of it, first appears in ``middleware``."""
+    base = _import_class(path)
+    for index, entry in enumerate(middleware):
+        if entry == path:
+            return index
+        if base is not None:
+            cls = _import_class(entry)
+            if cls is not None and issubclass(cls, base):
+                return index
+    return None
+
+
+def _import_class(path: str) -> type | None:
+    # An entry that does not import is Django's problem to report, not ours: skip it.
+    try:
+        target = import_string(path)
+    except ImportError:
+        return None
+    return target if isinstance(target, type) else None

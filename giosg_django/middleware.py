@@ -1,0 +1,108 @@
+"""``GiosgMiddleware``: sets ``request.giosg`` and keeps unrendered calls in the session."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.cache import patch_cache_control, patch_vary_headers
+
+from . import pending
+from .api import Giosg
+from .conf import get_config
+from .render import fault
+
+logger = logging.getLogger("giosg_django")
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+class GiosgMiddleware:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(
+        self,
+        get_response: Callable[[HttpRequest], HttpResponseBase]
+        | Callable[[HttpRequest], Awaitable[HttpResponseBase]],
+    ) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        if self.async_mode:
+            return self.__acall__(request)
+        giosg = request.giosg = Giosg(request)  # type: ignore[attr-defined]
+        # Load what waits now: login() and logout() flush the session during the view.
+        session = getattr(request, "session", None)
+        if session is not None:
+            try:
+                giosg.restore(pending.load(session))
+            except Exception:
+                fault("loading pending giosg calls from the session")
+        response = self.get_response(request)
+        assert isinstance(response, HttpResponseBase)
+        self.finish(request, giosg, response)
+        return response
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        giosg = request.giosg = Giosg(request)  # type: ignore[attr-defined]
+        session = getattr(request, "session", None)
+        if session is not None:
+            try:
+                giosg.restore(await pending.aload(session))
+            except Exception:
+                fault("loading pending giosg calls from the session")
+        response = await self.get_response(request)  # type: ignore[misc]
+        self.finish(request, giosg, response)
+        return response
+
+    def finish(self, request: HttpRequest, giosg: Giosg, response: HttpResponseBase) -> None:
+        """Drop the calls this response delivers and store the rest (only memory work here:
+        the session was loaded, or has no key, so this is safe on the async path too)."""
+        try:
+            delivered = delivered_count(request, giosg, response)
+            if giosg.rendered:
+                # The page carries this visitor's calls: no shared cache may keep it.
+                patch_cache_control(response, private=True)
+                patch_vary_headers(response, ("Cookie",))
+            remaining = giosg.pending[delivered:]
+            if not remaining and not giosg.stored_count:
+                return  # Nothing waits: no session is created or written.
+            session = getattr(request, "session", None)
+            if session is not None:
+                pending.save(session, pending.cap(remaining, get_config()["MAX_PENDING"]))
+        except Exception:
+            fault("storing pending giosg calls in the session")
+
+
+def is_page(request: HttpRequest, response: HttpResponseBase) -> bool:
+    """Whether the browser shows this response as a page that runs its scripts."""
+    if request.method == "HEAD" or response.streaming:
+        return False
+    status = response.status_code
+    if 300 <= status < 400 or status == 204:
+        return False
+    content_type = response.get("Content-Type", "").partition(";")[0].strip().lower()
+    return content_type in HTML_TYPES
+
+
+def delivered_count(request: HttpRequest, giosg: Giosg, response: HttpResponseBase) -> int:
+    """How many pending calls this response delivers: those of the rendered scripts that are
+    in its body (a template rendered into an email, say, delivers nothing)."""
+    if not giosg.rendered or not is_page(request, response):
+        return 0
+    if response.has_header("Content-Encoding"):
+        return giosg.rendered_upto  # compressed by the view: trust that it sends what it rendered
+    content = response.content  # type: ignore[attr-defined]
+    charset = response.charset  # type: ignore[attr-defined]
+    delivered = 0
+    for html, upto in giosg.rendered:
+        if html.encode(charset, "replace") not in content:
+            break
+        delivered = upto
+    return delivered

@@ -1,0 +1,76 @@
+"""``{% load giosg %}``: thin wrappers over :mod:`giosg_django.render`."""
+
+from __future__ import annotations
+
+import inspect
+from django import template
+from django.template.base import FilterExpression, Parser, Token
+from django.template.context import Context
+from django.utils.safestring import SafeString
+
+from .. import calls, render
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def giosg_script(context: Context) -> SafeString:
+    return render.giosg_script(context.get("request"))
+
+
+@register.simple_tag(takes_context=True)
+def giosg_visitor(context: Context) -> SafeString:
+    return render.giosg_visitor(context.get("request"))
+
+
+class GiosgCallNode(template.Node):
+    def __init__(
+        self,
+        name: FilterExpression,
+        args: list[FilterExpression],
+        kwargs: dict[str, FilterExpression],
+    ) -> None:
+        self.name = name
+        self.args = args
+        self.kwargs = kwargs
+
+    def render(self, context: Context) -> str:
+        args = [arg.resolve(context) for arg in self.args]
+        kwargs = {key: value.resolve(context) for key, value in self.kwargs.items()}
+        return render.giosg_call(context.get("request"), self.name.resolve(context), *args, **kwargs)
+
+
+@register.tag
+def giosg_call(parser: Parser, token: Token) -> GiosgCallNode:
+    """``{% giosg_call "module.method" arg... key=value... %}``."""
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError(
+            f"{bits[0]} needs a call name, e.g. {{% {bits[0]} \"goal.matches\" goal_id %}}"
+        )
+    name = parser.compile_filter(bits[1])
+    args: list[FilterExpression] = []
+    kwargs: dict[str, FilterExpression] = {}
+    for bit in bits[2:]:
+        key, eq, value = bit.partition("=")
+        if eq and key.isidentifier():
+            if key in kwargs:
+                raise template.TemplateSyntaxError(f"{bits[0]} got {key}= twice")
+            kwargs[key] = parser.compile_filter(value)
+        elif kwargs:
+            raise template.TemplateSyntaxError(
+                f"{bits[0]}: positional argument {bit} after a keyword argument"
+            )
+        else:
+            args.append(parser.compile_filter(bit))
+    # A literal call name is checked now, with the argument names, so a typo fails at compile.
+    if isinstance(name.var, str):
+        try:
+            build = calls.builder(name.var)
+        except LookupError as exc:
+            raise template.TemplateSyntaxError(f"{bits[0]}: {exc}") from None
+        try:
+            inspect.signature(build).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise template.TemplateSyntaxError(f"{bits[0]} {name.var!r}: {exc}") from None
+    return GiosgCallNode(name, args, kwargs)

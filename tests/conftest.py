@@ -1,0 +1,128 @@
+"""Fixtures: a real JS engine (node), headless Chromium through Playwright, and a fake giosg host.
+
+Where node or Chromium is missing, the tests that need them are skipped with a message that
+says how to install them, except under CI (``CI`` set), where a missing engine is a failure.
+Nothing here downloads a browser.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from .jsengine import UNDEFINED, NodeEngine, node_path
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+GIOSG_HOST = "https://service.giosg.test"  # tests/settings.py; the browser never reaches it
+
+
+def missing(what: str, how: str) -> None:
+    message = f"{what} not found; {how}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (CI is set, so this is a failure, not a skip)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def js_engine() -> Iterator[NodeEngine]:
+    node = node_path()
+    if node is None:
+        missing("node", "install Node.js (Debian: apt-get install nodejs) or set NODE=/path/to/node")
+    engine = NodeEngine(node)  # type: ignore[arg-type]
+    yield engine
+    engine.close()
+
+
+def chromium_path() -> str | None:
+    path = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
+    return path if os.path.exists(path) else None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, for one test module.
+
+    Playwright's sync API runs an event loop in this thread, and Django refuses ORM calls next
+    to a running loop; the live server and the tests' own ORM calls are safe here, so the
+    guard is lifted while the browser runs, and only then (the async tests keep it).
+    """
+    path = chromium_path()
+    if path is None:
+        missing(
+            "Chromium",
+            "install Debian's chromium (apt-get install chromium) or set CHROMIUM=/path/to/chromium",
+        )
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+QUEUE_JS = """() => JSON.stringify(
+    window._giosg && window._giosg._e
+        ? Array.from(window._giosg._e, a => Array.from(a, v => v === undefined ? {$undefined: true} : v))
+        : null)"""
+
+
+def decode_calls(text: str) -> list[list[Any]] | None:
+    data = json.loads(text)
+    if data is None:
+        return None
+    return [[UNDEFINED if arg == {"$undefined": True} else arg for arg in args] for args in data]
+
+
+@dataclass
+class BrowserPage:
+    """A Playwright page with giosg's host stubbed and page errors collected."""
+
+    page: Any
+    errors: list[str] = field(default_factory=list)
+    giosg_requests: list[str] = field(default_factory=list)
+
+    def goto(self, url: str) -> Any:
+        return self.page.goto(url)
+
+    def queue(self) -> list[list[Any]] | None:
+        """What giosg's queue received, with ``undefined`` kept apart from ``null``."""
+        return decode_calls(self.page.evaluate(QUEUE_JS))
+
+
+@pytest.fixture
+def browser_page(browser: Any) -> Iterator[BrowserPage]:
+    context = browser.new_context()
+    page = context.new_page()
+    wrapper = BrowserPage(page)
+    page.on("pageerror", lambda error: wrapper.errors.append(str(error)))
+
+    def fake_giosg(route: Any) -> None:
+        # Stands in for giosg's client script: it loads, and leaves the queue to the test.
+        wrapper.giosg_requests.append(route.request.url)
+        route.fulfill(status=200, content_type="text/javascript", body="/* giosg stub */")
+
+    context.route(f"{GIOSG_HOST}/**", fake_giosg)
+    yield wrapper
+    context.close()

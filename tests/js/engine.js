@@ -1,0 +1,65 @@
+// Runs a page's inline scripts in Node's vm, the way a browser would run them one after the
+// other in one global object, and reports what giosg's queue `window._giosg._e` received.
+// Protocol: one JSON request per stdin line ({"scripts": [...]}), one JSON answer per line.
+"use strict";
+const vm = require("vm");
+const readline = require("readline");
+
+const UNDEFINED = { $undefined: true };
+
+function encodeArg(value) {
+  return value === undefined ? UNDEFINED : value;
+}
+
+function run(scripts) {
+  const inserted = [];
+  const firstScript = {
+    parentNode: {
+      insertBefore(element) {
+        inserted.push({ src: element.src, async: element.async });
+      },
+    },
+  };
+  const sandbox = {
+    document: {
+      createElement(tag) {
+        return { tagName: String(tag).toUpperCase() };
+      },
+      getElementsByTagName(tag) {
+        return String(tag).toLowerCase() === "script" ? [firstScript] : [];
+      },
+    },
+    console: { log() {}, error() {} },
+  };
+  const context = vm.createContext(sandbox);
+  vm.runInContext("var window = this;", context);
+  const errors = [];
+  for (const code of scripts) {
+    try {
+      new vm.Script(code).runInContext(context, { timeout: 2000 });
+    } catch (err) {
+      errors.push(String(err && err.stack ? err.stack.split("\n")[0] : err));
+    }
+  }
+  const giosg = context._giosg;
+  const queue = giosg && giosg._e ? Array.from(giosg._e, (args) => Array.from(args, encodeArg)) : null;
+  return {
+    calls: queue,
+    company: giosg ? encodeArg(giosg._c) : UNDEFINED,
+    host: giosg ? encodeArg(giosg._h) : UNDEFINED,
+    inserted,
+    errors,
+    pwned: context.__pwned === undefined ? null : String(context.__pwned),
+  };
+}
+
+const rl = readline.createInterface({ input: process.stdin, terminal: false });
+rl.on("line", (line) => {
+  let answer;
+  try {
+    answer = run(JSON.parse(line).scripts);
+  } catch (err) {
+    answer = { fatal: String(err) };
+  }
+  process.stdout.write(JSON.stringify(answer) + "\n");
+});

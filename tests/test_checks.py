@@ -1,0 +1,321 @@
+"""The system checks in ``giosg_django.checks``: one bad setting at a time, ids and levels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.core.checks import ERROR, WARNING, CheckMessage, run_checks
+from django.http import HttpRequest
+from django.test import override_settings
+
+SESSION = "django.contrib.sessions.middleware.SessionMiddleware"
+AUTH = "django.contrib.auth.middleware.AuthenticationMiddleware"
+GIOSG = "giosg_django.middleware.GiosgMiddleware"
+CSRF = "django.middleware.csrf.CsrfViewMiddleware"
+GOOD_MIDDLEWARE = [SESSION, CSRF, AUTH, GIOSG]
+
+# run_checks() also runs Django's URL checks, which import the test project's views: give them
+# this empty URLconf so these tests depend on the checks alone.
+urlpatterns: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def _empty_urlconf() -> Iterator[None]:
+    with override_settings(ROOT_URLCONF=__name__):
+        yield
+
+
+class ProjectSessionMiddleware(SessionMiddleware):
+    """A project's own session middleware: counts as SessionMiddleware."""
+
+
+class ProjectAuthMiddleware(AuthenticationMiddleware):
+    """A project's own authentication middleware: counts as AuthenticationMiddleware."""
+
+
+def visitor_variables(request: HttpRequest) -> dict[str, Any] | None:
+    """A valid dotted-path target."""
+    return None
+
+
+NOT_CALLABLE = {"username": "not a function"}
+
+
+def site_value(request: HttpRequest | None) -> str | None:
+    return None
+
+
+def giosg_messages(**giosg: Any) -> list[CheckMessage]:
+    """The giosg messages for the test settings' ``GIOSG`` updated with ``giosg``."""
+    with override_settings(GIOSG={**settings.GIOSG, **giosg}):
+        return giosg_only(run_checks())
+
+
+def giosg_only(messages: list[CheckMessage]) -> list[CheckMessage]:
+    return [m for m in messages if (m.id or "").startswith("giosg.")]
+
+
+def found(messages: list[CheckMessage]) -> set[tuple[str | None, int]]:
+    return {(m.id, m.level) for m in messages}
+
+
+def middleware_messages(middleware: list[str]) -> list[CheckMessage]:
+    with override_settings(MIDDLEWARE=middleware):
+        return giosg_only(run_checks())
+
+
+# --- a good configuration ----------------------------------------------------------------
+
+
+def test_test_settings_produce_no_giosg_message() -> None:
+    assert giosg_only(run_checks()) == []
+
+
+def test_every_key_set_validly_produces_no_message() -> None:
+    assert (
+        giosg_messages(
+            SIGNING_KEY="s" * 64,
+            SIGNING_ALGORITHM="HS512",
+            TOKEN_TTL=60,
+            VISITOR_VARIABLES="tests.test_checks.visitor_variables",
+            VISITOR_IDENTIFIER=site_value,
+            CLOSE_CHAT_ON_LOGOUT=False,
+            CLEAR_VARIABLES_ON_LOGOUT=False,
+            LOGIN_GOAL="2870f654-c6a7-11e6-8a67-60f81db030fe",
+            ENABLED="tests.test_checks.visitor_variables",
+            AUTO_INJECT=True,
+            MAX_PENDING=1,
+            HTMX=False,
+            CROSS_TAB_LOGOUT=False,
+            IDENTIFY_IMPERSONATED=True,
+            HOST="http://localhost:8000",
+        )
+        == []
+    )
+
+
+def test_callable_company_id_and_signing_key_raise_nothing() -> None:
+    assert giosg_messages(COMPANY_ID=site_value, SIGNING_KEY=site_value) == []
+
+
+def test_visitor_variables_none_means_no_variables() -> None:
+    assert giosg_messages(VISITOR_VARIABLES=None) == []
+
+
+# --- one bad setting per id --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("company_id", [None, "", "  "])
+def test_w001_company_id_missing(company_id: str | None) -> None:
+    assert found(giosg_messages(COMPANY_ID=company_id)) == {("giosg.W001", WARNING)}
+
+
+def test_w001_with_an_empty_giosg_dict() -> None:
+    with override_settings(GIOSG={}):
+        assert found(giosg_only(run_checks())) == {("giosg.W001", WARNING)}
+
+
+def test_w001_without_a_giosg_setting() -> None:
+    with override_settings():
+        del settings.GIOSG  # Undone when the override ends.
+        assert found(giosg_only(run_checks())) == {("giosg.W001", WARNING)}
+
+
+@pytest.mark.parametrize("algorithm", ["RS256", "hs256", "none", None, 256])
+def test_e002_signing_algorithm(algorithm: object) -> None:
+    assert found(giosg_messages(SIGNING_ALGORITHM=algorithm)) == {("giosg.E002", ERROR)}
+
+
+@pytest.mark.parametrize(("algorithm", "size"), [("HS256", 32), ("HS384", 48), ("HS512", 64)])
+def test_w003_key_of_exactly_the_hash_size_passes(algorithm: str, size: int) -> None:
+    assert giosg_messages(SIGNING_ALGORITHM=algorithm, SIGNING_KEY="k" * size) == []
+
+
+@pytest.mark.parametrize(("algorithm", "size"), [("HS256", 32), ("HS384", 48), ("HS512", 64)])
+def test_w003_key_one_byte_short_warns(algorithm: str, size: int) -> None:
+    messages = giosg_messages(SIGNING_ALGORITHM=algorithm, SIGNING_KEY="k" * (size - 1))
+    assert found(messages) == {("giosg.W003", WARNING)}
+    assert str(size) in messages[0].msg
+
+
+def test_w003_counts_utf8_bytes_not_characters() -> None:
+    # 16 characters, 32 bytes in UTF-8.
+    assert giosg_messages(SIGNING_KEY="ä" * 16) == []
+    assert found(giosg_messages(SIGNING_KEY="ä" * 15)) == {("giosg.W003", WARNING)}
+
+
+@pytest.mark.parametrize("key", ["VISITOR_VARIABLES", "VISITOR_IDENTIFIER", "ENABLED"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tests.no_such_module.function",
+        "tests.test_checks.no_such_function",
+        "nodots",
+        "tests.test_checks.NOT_CALLABLE",
+    ],
+)
+def test_e004_dotted_path(key: str, path: str) -> None:
+    messages = giosg_messages(**{key: path})
+    assert found(messages) == {("giosg.E004", ERROR)}
+    assert key in messages[0].msg
+    assert path in messages[0].msg
+
+
+@pytest.mark.parametrize("key", ["TOKEN_TTL", "MAX_PENDING"])
+@pytest.mark.parametrize("value", [0, -1, True, 1.5, "600", None])
+def test_e005_not_a_positive_int(key: str, value: object) -> None:
+    assert found(giosg_messages(**{key: value})) == {("giosg.E005", ERROR)}
+
+
+@pytest.mark.parametrize(
+    ("key", "suggestion"),
+    [
+        ("COMPNY_ID", "COMPANY_ID"),
+        ("company_id", "COMPANY_ID"),
+        ("SIGNING_ALGO", "SIGNING_ALGORITHM"),
+    ],
+)
+def test_e006_unknown_key_names_the_closest(key: str, suggestion: str) -> None:
+    messages = giosg_messages(**{key: "x"})
+    assert found(messages) == {("giosg.E006", ERROR)}
+    assert repr(key) in messages[0].msg
+    assert repr(suggestion) in messages[0].msg
+
+
+def test_e006_unknown_key_with_nothing_close() -> None:
+    messages = giosg_messages(XYZZY=1)
+    assert found(messages) == {("giosg.E006", ERROR)}
+    assert "no valid key" in messages[0].msg
+
+
+@pytest.mark.parametrize(
+    ("middleware", "problem"),
+    [
+        ([CSRF, AUTH, GIOSG], f"{SESSION} is missing"),
+        ([SESSION, CSRF, GIOSG], f"{AUTH} is missing"),
+        ([SESSION, GIOSG, AUTH], f"{AUTH} comes after"),
+        ([AUTH, GIOSG, SESSION], f"{SESSION} comes after"),
+    ],
+)
+def test_e007_middleware_order(middleware: list[str], problem: str) -> None:
+    messages = middleware_messages(middleware)
+    assert found(messages) == {("giosg.E007", ERROR)}
+    assert problem in messages[0].msg
+
+
+def test_e007_both_missing_gives_one_message_each() -> None:
+    messages = middleware_messages([GIOSG])
+    assert [m.id for m in messages] == ["giosg.E007", "giosg.E007"]
+
+
+def test_e007_accepts_subclasses_and_ignores_entries_that_do_not_import() -> None:
+    middleware = [
+        "tests.test_checks.ProjectSessionMiddleware",
+        "tests.no_such_module.Middleware",
+        "tests.test_checks.ProjectAuthMiddleware",
+        GIOSG,
+    ]
+    assert middleware_messages(middleware) == []
+
+
+def test_middleware_checks_need_giosg_middleware() -> None:
+    assert middleware_messages([CSRF, "django.middleware.cache.UpdateCacheMiddleware"]) == []
+
+
+@pytest.mark.parametrize(
+    "cache",
+    ["django.middleware.cache.UpdateCacheMiddleware", "django.middleware.cache.CacheMiddleware"],
+)
+def test_w008_whole_site_cache(cache: str) -> None:
+    messages = middleware_messages([cache, *GOOD_MIDDLEWARE])
+    assert found(messages) == {("giosg.W008", WARNING)}
+
+
+def test_w008_not_for_the_fetch_half_alone() -> None:
+    fetch = "django.middleware.cache.FetchFromCacheMiddleware"
+    assert middleware_messages([*GOOD_MIDDLEWARE, fetch]) == []
+
+
+@pytest.mark.parametrize("value", [None, ["COMPANY_ID"], "test-company"])
+def test_e009_giosg_not_a_dict_skips_the_rest(value: object) -> None:
+    with override_settings(GIOSG=value):
+        messages = giosg_only(run_checks())
+    # No W001 although no COMPANY_ID can be read.
+    assert found(messages) == {("giosg.E009", ERROR)}
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("COMPANY_ID", 1234),
+        ("SIGNING_KEY", b"bytes-key-" * 8),
+        ("HOST", "service.giosg.com"),
+        ("HOST", "//service.giosg.com"),
+        ("HOST", None),
+        ("CLOSE_CHAT_ON_LOGOUT", 1),
+        ("CLEAR_VARIABLES_ON_LOGOUT", "False"),
+        ("AUTO_INJECT", None),
+        ("HTMX", 0),
+        ("CROSS_TAB_LOGOUT", "yes"),
+        ("IDENTIFY_IMPERSONATED", 1),
+        ("ENABLED", None),
+        ("ENABLED", 1),
+        ("VISITOR_VARIABLES", {"username": "x"}),
+        ("VISITOR_IDENTIFIER", 42),
+        ("LOGIN_GOAL", ""),
+        ("LOGIN_GOAL", 7),
+    ],
+)
+def test_e010_wrong_type(key: str, value: object) -> None:
+    messages = giosg_messages(**{key: value})
+    assert found(messages) == {("giosg.E010", ERROR)}
+    assert repr(key) in messages[0].msg
+    assert type(value).__name__ in messages[0].msg
+
+
+def test_e010_one_message_per_bad_key() -> None:
+    messages = giosg_messages(HTMX="no", AUTO_INJECT="no")
+    assert [m.id for m in messages] == ["giosg.E010", "giosg.E010"]
+
+
+# --- every message is actionable ---------------------------------------------------------
+
+
+def test_every_message_has_a_hint() -> None:
+    bad: dict[str, Any] = {
+        "COMPANY_ID": None,
+        "SIGNING_ALGORITHM": "HS256",
+        "SIGNING_KEY": "short",
+        "VISITOR_IDENTIFIER": "tests.no_such_module.function",
+        "TOKEN_TTL": 0,
+        "COMPNY_ID": "x",
+        "HTMX": "yes",
+    }
+    with override_settings(
+        GIOSG=bad, MIDDLEWARE=["django.middleware.cache.CacheMiddleware", GIOSG]
+    ):
+        messages = giosg_only(run_checks())
+    with override_settings(GIOSG=42):
+        messages += giosg_only(run_checks())
+    ids = {m.id for m in messages}
+    assert ids == {
+        "giosg.W001",
+        "giosg.W003",
+        "giosg.E004",
+        "giosg.E005",
+        "giosg.E006",
+        "giosg.E007",
+        "giosg.W008",
+        "giosg.E009",
+        "giosg.E010",
+    }
+    assert all(m.hint and m.hint.strip() for m in messages)
+    with override_settings(GIOSG={"SIGNING_ALGORITHM": "RS256"}):
+        e002 = [m for m in giosg_only(run_checks()) if m.id == "giosg.E002"]
+    assert e002
+    assert all(m.hint for m in e002)

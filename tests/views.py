@@ -1,0 +1,64 @@
+"""Views the tests drive: each makes giosg calls the way a site would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template import engines
+
+from giosg_django import calls
+
+from .cases import BY_ID, CASES, CallCase
+
+
+def queue_case(request: HttpRequest, case: CallCase) -> None:
+    """Make the case's call through ``request.giosg.<module>.<method>``."""
+    build = calls.builder(case.name)
+    module = getattr(request.giosg, case.name.split(".")[0])  # type: ignore[attr-defined]
+    method = getattr(module, build.__name__.split("_", 1)[1])
+    method(*case.args, **case.kwargs)
+
+
+def tag_template(cases: list[CallCase]) -> tuple[str, dict[str, Any]]:
+    """A page with one ``{% giosg_call %}`` per case, values passed through the context."""
+    tags, context = [], {}
+    for n, case in enumerate(cases):
+        bits = [f'"{case.name}"']
+        for i, arg in enumerate(case.args):
+            context[f"c{n}_a{i}"] = arg
+            bits.append(f"c{n}_a{i}")
+        for key, value in case.kwargs.items():
+            context[f"c{n}_{key}"] = value
+            bits.append(f"{key}=c{n}_{key}")
+        tags.append("{% giosg_call " + " ".join(bits) + " %}")
+    source = (
+        "{% load giosg %}<!doctype html><html><head><meta charset='utf-8'>{% giosg_visitor %}"
+        + "".join(tags)
+        + "</head><body><p>tags</p></body></html>"
+    )
+    return source, context
+
+
+def selected(ids: str) -> list[CallCase]:
+    return CASES if ids == "all" else [BY_ID[i] for i in ids.split(",")]
+
+
+def page(request: HttpRequest) -> HttpResponse:
+    return render(request, "page.html", {"body": request.GET.get("body", "page")})
+
+
+def cases_view(request: HttpRequest, ids: str, how: str) -> HttpResponse:
+    cases = selected(ids)
+    if how == "tag":
+        source, context = tag_template(cases)
+        template = engines["django"].from_string(source)
+        return HttpResponse(template.render(context, request))
+    for case in cases:
+        queue_case(request, case)
+    if how == "redirect":
+        return redirect("page")
+    if how == "json":
+        return JsonResponse({"queued": len(cases)})
+    return render(request, "page.html")
