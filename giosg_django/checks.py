@@ -101,8 +101,7 @@ def _check_signing(values: Mapping[str, Any]) -> list[CheckMessage]:
     if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
         return [
             Error(
-                f"GIOSG['SIGNING_ALGORITHM'] is {algorithm!r}, not one of "
-                f"{', '.join(ALGORITHMS)}.",
+                f"GIOSG['SIGNING_ALGORITHM'] is {algorithm!r}, not one of {', '.join(ALGORITHMS)}.",
                 hint="Set GIOSG['SIGNING_ALGORITHM'] to the algorithm chosen in the giosg "
                 "console: 'HS256', 'HS384' or 'HS512'.",
                 id="giosg.E002",

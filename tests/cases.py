@@ -190,3 +190,61 @@ CASES = [
 
 BY_ID = {c.id: c for c in CASES}
 assert len(BY_ID) == len(CASES), "case ids must be unique"
+
+
+# --- hostile values ------------------------------------------------------------------------
+# Each one tries to end the script, open a new one, or break the JS string it lands in. In the
+# browser, a script that runs sets window.__pwned.
+
+HOSTILE = {
+    "end-script": "</script><script>window.__pwned='end-script'</script>",
+    "end-script-upper-space": "</SCRIPT ><script>window.__pwned='SCRIPT'</script >",
+    "comment-open": "<!--<script>window.__pwned='comment'</script>-->",
+    "script-open": "<script>window.__pwned='open'",
+    "cdata": "]]><![CDATA[</script>",
+    "img-onerror": "<img src=x onerror=\"window.__pwned='img'\">",
+    "line-separators": "a\u2028b\u2029c\u2028",
+    "quotes": "'\"`'\"",
+    "backslashes": "\\\\\"\\'\\u0041\\",
+    "template-literal": "${window.__pwned='template'}`${1}`",
+    "nul": "a\x00b\x00",
+    "emoji": "\U0001f600\U0001f44d\U0001f3fd\u200d\u2764\ufe0f",
+    "lone-surrogates": "a\ud800b\udfffc\udbff",
+    "entities": "&lt;/script&gt;&amp;&#x3C;",
+    "large-20kb": ("</script><!--\u2028\"\\" * 1000) + "x" * 7000,
+}
+
+
+HOSTILE_SETTINGS = _signed("HS256")
+
+
+def hostile_cases(key: str) -> list[CallCase]:
+    """The value ``HOSTILE[key]`` in every argument position of every call (with
+    ``HOSTILE_SETTINGS``, so that a signed submit carries it inside a token too)."""
+    h = HOSTILE[key]
+    room = {"name": h, "id": h}
+    nested = {h: h, "list": [h, {"k": h}], "__proto__": {"polluted": h}}
+    return [
+        case(f"h-{key}-submit", "", "visitor.submit", nested, replace_existing=True, rooms=[room], signed=False,
+             expected=["visitor", "submit", nested, "plain", True, [room]]),
+        case(f"h-{key}-remove", "", "visitor.remove", h, expected=["visitor", "remove", h]),
+        case(f"h-{key}-remove-all", "", "visitor.removeAll", room,
+             expected=["visitor", "removeAll", room]),
+        case(f"h-{key}-identifier", "", "visitor.setIdentifier", h,
+             expected=["visitor", "setIdentifier", h]),
+        case(f"h-{key}-join", "", "room.join", id=h, name=h,
+             expected=["room", "join", {"id": h, "name": h}]),
+        case(f"h-{key}-leave", "", "room.leave", [room], expected=["room", "leave", [room]]),
+        case(f"h-{key}-close", "", "chat.close", id=h, name=h, message=h, message_sender=h,
+             expected=["chat", "close", {"id": h, "name": h, "message": h, "messageSender": h}]),
+        case(f"h-{key}-task", "", "chat.startTask", h, room_id=h, variables=nested,
+             expected=["chat", "startTask", {"message": h}, h, UNDEFINED, nested]),
+        case(f"h-{key}-call", "", "call.start", h, avatar_url=h, kind="audio", room_id=h,
+             expected=["call", "start", h, h, "audio", h]),
+        case(f"h-{key}-goal", "", "goal.matches", h, value=1, expected=["goal", "matches", h, {"value": 1}]),
+        case(f"h-{key}-signed", "", "visitor.submit", {h: h}, signed=True,
+             expected=["visitor", "submit", SignedToken({h: h}, "HS256"), "HS256"]),
+    ]
+
+
+GROUPS = {"all": CASES, **{f"hostile-{key}": hostile_cases(key) for key in HOSTILE}}

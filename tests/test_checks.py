@@ -10,8 +10,11 @@ from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.checks import ERROR, WARNING, CheckMessage, run_checks
+from django.core.checks.registry import registry
 from django.http import HttpRequest
 from django.test import override_settings
+
+from giosg_django import checks
 
 SESSION = "django.contrib.sessions.middleware.SessionMiddleware"
 AUTH = "django.contrib.auth.middleware.AuthenticationMiddleware"
@@ -73,6 +76,8 @@ def middleware_messages(middleware: list[str]) -> list[CheckMessage]:
 
 
 def test_test_settings_produce_no_giosg_message() -> None:
+    # Registered (by AppConfig.ready()), so an empty result means they ran and found nothing.
+    assert {checks.check_settings, checks.check_middleware} <= set(registry.get_checks())
     assert giosg_only(run_checks()) == []
 
 

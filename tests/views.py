@@ -10,7 +10,7 @@ from django.template import engines
 
 from giosg_django import calls
 
-from .cases import BY_ID, CASES, CallCase
+from .cases import BY_ID, GROUPS, CallCase
 
 
 def queue_case(request: HttpRequest, case: CallCase) -> None:
@@ -42,7 +42,9 @@ def tag_template(cases: list[CallCase]) -> tuple[str, dict[str, Any]]:
 
 
 def selected(ids: str) -> list[CallCase]:
-    return CASES if ids == "all" else [BY_ID[i] for i in ids.split(",")]
+    if ids in GROUPS:
+        return GROUPS[ids]
+    return [BY_ID[i] for i in ids.split(",")]
 
 
 def page(request: HttpRequest) -> HttpResponse:
