@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.template import engines
+from django.template.loader import render_to_string
 
 from giosg_django import calls
 
@@ -64,3 +71,38 @@ def cases_view(request: HttpRequest, ids: str, how: str) -> HttpResponse:
     if how == "json":
         return JsonResponse({"queued": len(cases)})
     return render(request, "page.html")
+
+
+def queue_goal(request: HttpRequest, goal: str, kind: str) -> HttpResponseBase:
+    """Queue ``goal.matches(goal)``, then answer the way ``kind`` says."""
+    request.giosg.goal.matches(goal)  # type: ignore[attr-defined]
+    if kind == "json":
+        return JsonResponse({"queued": goal})
+    if kind == "redirect":
+        return redirect("page")
+    if kind == "stream":
+        return StreamingHttpResponse(iter(["<html><head>", "</head></html>"]))
+    if kind == "text":
+        return render(request, "page.html", content_type="text/plain")
+    if kind == "nocontent":
+        return HttpResponse(status=204)
+    if kind == "email":
+        # A template rendered for something other than the response delivers nothing.
+        body = render_to_string("page.html", request=request)
+        return HttpResponse(f"<html><body>sent {len(body)} characters</body></html>")
+    if kind == "late":
+        response = render(request, "page.html")
+        request.giosg.goal.matches(goal + "-late")  # type: ignore[attr-defined]
+        return response
+    if kind == "twice":
+        return HttpResponse(
+            engines["django"]
+            .from_string("{% load giosg %}<html><head>{% giosg_visitor %}{% giosg_visitor %}</head></html>")
+            .render({}, request)
+        )
+    return render(request, "page.html")
+
+
+def set_session(request: HttpRequest) -> HttpResponse:
+    request.session["other"] = "value"
+    return HttpResponse("ok")
