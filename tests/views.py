@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -106,3 +107,14 @@ def queue_goal(request: HttpRequest, goal: str, kind: str) -> HttpResponseBase:
 def set_session(request: HttpRequest) -> HttpResponse:
     request.session["other"] = "value"
     return HttpResponse("ok")
+
+
+async def async_queue_goal(request: HttpRequest, goal: str) -> HttpResponse:
+    request.giosg.goal.matches(goal)  # type: ignore[attr-defined]
+    return JsonResponse({"queued": goal})
+
+
+async def async_page(request: HttpRequest) -> HttpResponse:
+    request.giosg.goal.matches("from-async-page")  # type: ignore[attr-defined]
+    html = await sync_to_async(render_to_string)("page.html", request=request)
+    return HttpResponse(html)
