@@ -6,5 +6,5 @@ class GiosgConfig(AppConfig):
     verbose_name = "giosg"
 
     def ready(self) -> None:
-        # Registers the system checks with Django's check framework.
-        from . import checks  # noqa: F401
+        # Importing these registers the system checks and connects the login/logout receivers.
+        from . import checks, receivers  # noqa: F401

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.functional import Promise
 
 CALL_KINDS = ("audio", "video", "audio+video")
 
@@ -47,11 +48,19 @@ class Call(NamedTuple):
         if not (isinstance(data, list) and len(data) == 4):
             raise ValueError("not a stored giosg call")
         module, method, args, sign = data
+        if data == IDENTITY_CHANGED.to_session():
+            return IDENTITY_CHANGED
         if f"{module}.{method}" not in CALLS or not isinstance(args, list):
             raise ValueError(f"not a stored giosg call: {module!r}.{method!r}")
         if sign not in (None, True, False):
             raise ValueError("not a stored giosg call: bad sign flag")
         return cls(module, method, tuple(args), sign)
+
+
+# Not a giosg call: a marker queued on login, in order with the calls. The page that renders it
+# submits the new user's identity with replace_existing, so the previous visitor's variables
+# never stay attached (it waits in the session like a call, so it survives login's flush).
+IDENTITY_CHANGED = Call("giosg_django", "identityChanged")
 
 
 # --- argument checks -----------------------------------------------------------------------
@@ -70,9 +79,10 @@ def to_json_data(value: Any, argument: str) -> Any:
         raise TypeError(f"{argument} cannot be sent to giosg as JSON: {exc}") from None
 
 
-def _string(value: Any, argument: str, *, allow_uuid: bool = False) -> str:
-    if allow_uuid and isinstance(value, uuid.UUID):
-        return str(value)
+def _string(value: Any, argument: str) -> str:
+    # Room and goal ids are often UUIDs, and labels lazy translations: both become text.
+    if isinstance(value, (uuid.UUID, Promise)):
+        value = str(value)
     if not isinstance(value, str):
         raise TypeError(f"{argument} must be a string, not {type(value).__name__}")
     if not value.strip():
@@ -275,16 +285,28 @@ def call_start(
 
 def goal_matches(goal_id: str, *, value: float | Decimal | None = None) -> Call:
     """``_giosg("goal","matches",goalId[,{value:...}])``."""
-    goal = _string(goal_id, "goal_id", allow_uuid=True)
+    goal = _string(goal_id, "goal_id")
     options = None
     if value is not None:
-        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-            raise TypeError(f"value must be a number, not {type(value).__name__}")
-        if not math.isfinite(value):
-            raise ValueError(f"value must be a finite number, not {value}")
-        # giosg takes the goal value as a number (float), so a Decimal price is sent as one.
-        options = {"value": float(value) if isinstance(value, Decimal) else value}
+        options = {"value": _goal_value(value)}
     return Call("goal", "matches", _positional([goal, options], [None, None]))
+
+
+def _goal_value(value: Any) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise TypeError(f"value must be a number, not {type(value).__name__}")
+    # giosg takes the goal value as a number (float): a Decimal price is sent as one, and an
+    # int too large for a float would not survive the trip.
+    if isinstance(value, Decimal) and not value.is_finite():
+        number = math.nan  # float() of a signaling NaN raises
+    else:
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+    if not math.isfinite(number):
+        raise ValueError(f"value must be a finite number, not {value}")
+    return value if isinstance(value, int) else number
 
 
 # giosg's call name ("module.method") -> builder. The Python names are accepted as aliases by

@@ -78,9 +78,10 @@ class GiosgConfig:
         value = self.values[key]
         if callable(value):
             value = value(request) if request is not None else None
-        if value is None or value == "":
+        if value is None:
             return None
-        return str(value)
+        value = str(value)
+        return value if value.strip() else None
 
     def company_id(self, request: HttpRequest | None) -> str | None:
         return self.per_request("COMPANY_ID", request)

@@ -1,10 +1,17 @@
-"""Who the visitor is, from ``request.user`` only: the default ``VISITOR_VARIABLES``."""
+"""Who the visitor is, from ``request.user`` only: the identity ``{% giosg_visitor %}`` sends.
+
+Identity comes from the request's user, never from a template variable, so a profile page
+does not identify the visitor as the profile it shows.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
+
+from .calls import Call, visitor_set_identifier, visitor_submit
+from .conf import GiosgConfig
 
 
 def default_visitor_variables(request: HttpRequest) -> dict[str, Any] | None:
@@ -20,3 +27,26 @@ def default_visitor_variables(request: HttpRequest) -> dict[str, Any] | None:
     if email:
         variables["email"] = email
     return variables
+
+
+def is_signed_in(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)
+
+
+def variables_call(request: HttpRequest, config: GiosgConfig, *, replace: bool) -> Call | None:
+    """``visitor.submit`` of the signed-in user's variables (signed when a key is set)."""
+    if config["VISITOR_VARIABLES"] is None:
+        return None
+    variables = config.call_hook("VISITOR_VARIABLES", request)
+    if variables is None:
+        return None
+    return visitor_submit(variables, replace_existing=replace)
+
+
+def identifier_call(request: HttpRequest, config: GiosgConfig) -> Call | None:
+    """``visitor.setIdentifier`` when ``VISITOR_IDENTIFIER`` gives a string."""
+    if config["VISITOR_IDENTIFIER"] is None:
+        return None
+    identifier = config.call_hook("VISITOR_IDENTIFIER", request)
+    return None if identifier is None else visitor_set_identifier(identifier)

@@ -18,9 +18,9 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from . import calls, js
+from . import calls, identity, js
 from .api import get_giosg
-from .calls import Call
+from .calls import IDENTITY_CHANGED, Call
 from .conf import GiosgConfig, get_config
 from .signing import sign
 
@@ -115,8 +115,9 @@ def giosg_script(request: HttpRequest | None) -> SafeString:
 
 
 def giosg_visitor(request: HttpRequest | None) -> SafeString:
-    """``{% giosg_visitor %}``: the loader, then the calls waiting for this visitor, in one
-    ``<script>``. The middleware removes them from the queue once the response is sent."""
+    """``{% giosg_visitor %}``: in one ``<script>``, the loader, the calls waiting for this
+    visitor in order, then the signed-in user's identity. The middleware drops the waiting
+    calls from the session once the response carrying them is sent."""
     config = get_config()
     if not is_enabled(request, config):
         return SafeString()
@@ -125,17 +126,48 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
     batch = giosg.unrendered() if giosg is not None else []
     statements = []
     for call in batch:
+        if call == IDENTITY_CHANGED:
+            continue
         try:
             statements.append(call_js(call, request, config))
         except Exception:
             fault(f"rendering {call.name}")
-    if not statements:
-        return script(loader, request) if loader else SafeString()
-    # The loader defines giosg's queue; without it the calls define it themselves.
-    html = script(loader + "".join(statements) if loader else js.calls(statements), request)
-    if giosg is not None:
+    identity = identity_js(request, config, replace=IDENTITY_CHANGED in batch)
+    statements.extend(identity)
+    if statements:
+        # The loader defines giosg's queue; without it the calls define it themselves.
+        html = script(loader + "".join(statements) if loader else js.calls(statements), request)
+    elif loader:
+        html = script(loader, request)
+    else:
+        return SafeString()
+    if giosg is not None and (batch or identity):
         giosg.mark_rendered(html, giosg.rendered_upto + len(batch))
     return html
+
+
+def identity_js(request: HttpRequest | None, config: GiosgConfig, *, replace: bool) -> list[str]:
+    """The signed-in user's variables and identifier; nothing for an anonymous visitor."""
+    if request is None:
+        return []
+    try:
+        if not identity.is_signed_in(request):
+            return []
+    except Exception:
+        fault("reading request.user")
+        return []
+    statements = []
+    for what, build in (
+        ("VISITOR_VARIABLES", lambda: identity.variables_call(request, config, replace=replace)),
+        ("VISITOR_IDENTIFIER", lambda: identity.identifier_call(request, config)),
+    ):
+        try:
+            call = build()
+            if call is not None:
+                statements.append(call_js(call, request, config))
+        except Exception:
+            fault(f"GIOSG[{what!r}]")
+    return statements
 
 
 def giosg_call(

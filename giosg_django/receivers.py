@@ -1,0 +1,40 @@
+"""Login and logout, as giosg should see them.
+
+``logout()`` sends ``user_logged_out`` and then flushes the session; ``login()`` may flush it
+before sending ``user_logged_in``. The calls queued here go to ``request.giosg``, which lives on
+the request, so the flush cannot take them: the middleware stores them in the new session.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.dispatch import receiver
+
+from .api import get_giosg
+from .calls import IDENTITY_CHANGED
+from .conf import get_config
+
+
+@receiver(user_logged_in, dispatch_uid="giosg_django.receivers.logged_in")
+def logged_in(*, request: Any = None, **kwargs: Any) -> None:
+    giosg = get_giosg(request)
+    if giosg is None:  # e.g. the test client's login(), which has no real request
+        return
+    giosg.add(IDENTITY_CHANGED)
+    goal = get_config()["LOGIN_GOAL"]
+    if goal:
+        giosg.goal.matches(goal)
+
+
+@receiver(user_logged_out, dispatch_uid="giosg_django.receivers.logged_out")
+def logged_out(*, request: Any = None, **kwargs: Any) -> None:
+    giosg = get_giosg(request)
+    if giosg is None:
+        return
+    config = get_config()
+    if config["CLOSE_CHAT_ON_LOGOUT"]:
+        giosg.chat.close(hide=True)
+    if config["CLEAR_VARIABLES_ON_LOGOUT"]:
+        giosg.visitor.remove_all()
