@@ -79,6 +79,8 @@ class Giosg:
         self.stored_count = 0
         # Each rendered script holding pending calls, with how many calls it covers so far.
         self.rendered: list[tuple[str, int]] = []
+        # The user as resolved on the async path (``await request.auser()``), else None.
+        self.user: Any = None
 
     def __repr__(self) -> str:
         return f"<Giosg pending={[call.name for call in self.pending]}>"

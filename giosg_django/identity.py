@@ -10,14 +10,25 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from .api import get_giosg
 from .calls import Call, visitor_set_identifier, visitor_submit
 from .conf import GiosgConfig
+
+
+def current_user(request: HttpRequest) -> Any:
+    """The request's user. On the async path the middleware resolved it with
+    ``await request.auser()``, so a template rendered inside an async view can read it without
+    a synchronous database query; login and logout during the request keep it current."""
+    giosg = get_giosg(request)
+    if giosg is not None and giosg.user is not None:
+        return giosg.user
+    return getattr(request, "user", None)
 
 
 def default_visitor_variables(request: HttpRequest) -> dict[str, Any] | None:
     """``username`` (the full name, else the username) and ``email`` when the user model has
     one. Works with custom user models that have neither ``email`` nor ``first_name``."""
-    user = getattr(request, "user", None)
+    user = current_user(request)
     if user is None or not user.is_authenticated:
         return None
     full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
@@ -30,7 +41,7 @@ def default_visitor_variables(request: HttpRequest) -> dict[str, Any] | None:
 
 
 def is_signed_in(request: HttpRequest) -> bool:
-    user = getattr(request, "user", None)
+    user = current_user(request)
     return bool(user is not None and user.is_authenticated)
 
 

@@ -57,6 +57,13 @@ class GiosgMiddleware:
                 giosg.restore(await pending.aload(session))
             except Exception:
                 fault("loading pending giosg calls from the session")
+        if hasattr(request, "auser"):
+            # request.user is lazy and synchronous; resolve it here so giosg's identity can be
+            # rendered by a template inside an async view (Django caches it for the view too).
+            try:
+                giosg.user = await request.auser()
+            except Exception:
+                fault("reading the user with request.auser()")
         response = await self.get_response(request)  # type: ignore[misc]
         self.finish(request, giosg, response)
         return response

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
@@ -18,10 +19,12 @@ from .conf import get_config
 
 
 @receiver(user_logged_in, dispatch_uid="giosg_django.receivers.logged_in")
-def logged_in(*, request: Any = None, **kwargs: Any) -> None:
+def logged_in(*, request: Any = None, user: Any = None, **kwargs: Any) -> None:
     giosg = get_giosg(request)
     if giosg is None:  # e.g. the test client's login(), which has no real request
         return
+    if giosg.user is not None:
+        giosg.user = user
     giosg.add(IDENTITY_CHANGED)
     goal = get_config()["LOGIN_GOAL"]
     if goal:
@@ -33,6 +36,8 @@ def logged_out(*, request: Any = None, **kwargs: Any) -> None:
     giosg = get_giosg(request)
     if giosg is None:
         return
+    if giosg.user is not None:
+        giosg.user = AnonymousUser()
     config = get_config()
     if config["CLOSE_CHAT_ON_LOGOUT"]:
         giosg.chat.close(hide=True)

@@ -82,9 +82,10 @@ def browser() -> Iterator[Any]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+# null when the page has no giosg at all; [] when giosg is there and its queue is empty.
 QUEUE_JS = """() => JSON.stringify(
-    window._giosg && window._giosg._e
-        ? Array.from(window._giosg._e, a => Array.from(a, v => v === undefined ? {$undefined: true} : v))
+    typeof window._giosg === "function"
+        ? Array.from(window._giosg._e || [], a => Array.from(a, v => v === undefined ? {$undefined: true} : v))
         : null)"""
 
 

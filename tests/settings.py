@@ -19,7 +19,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "tests.middleware.PerRequestEngineSessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "giosg_django.middleware.GiosgMiddleware",
@@ -44,10 +44,11 @@ TEMPLATES = [
 ]
 
 STATIC_URL = "/static/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/page/"
+LOGOUT_REDIRECT_URL = "/page/"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast tests
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
-
-# 64 bytes: long enough for HS512 (RFC 7518 3.2), so no check warns about it.
-SIGNING_KEY = "k" * 64
 
 GIOSG = {
     "COMPANY_ID": "test-company",

@@ -1,12 +1,21 @@
+from django.contrib.auth.views import LoginView, LogoutView
 from django.urls import path
 
 from . import views
 
 urlpatterns = [
     path("page/", views.page, name="page"),
+    path("accounts/login/", LoginView.as_view(template_name="login.html"), name="login"),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    path("logout-here/", views.logout_and_render),
+    path("consent/<str:answer>/", views.set_consent),
     path("cases/<str:ids>/<str:how>/", views.cases_view, name="cases"),
     path("queue/<str:goal>/<str:kind>/", views.queue_goal, name="queue"),
     path("set-session/", views.set_session),
     path("async/queue/<str:goal>/", views.async_queue_goal),
     path("async/page/", views.async_page),
+    path("async/template/", views.async_template_page),
+    path("async/in-loop/", views.async_render_in_loop),
+    path("async/logout/", views.async_logout_and_render),
+    path("plain/", views.plain),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.contrib.auth import alogout, logout
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -15,6 +16,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.template import engines
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 
 from giosg_django import calls
 
@@ -118,3 +120,57 @@ async def async_page(request: HttpRequest) -> HttpResponse:
     request.giosg.goal.matches("from-async-page")  # type: ignore[attr-defined]
     html = await sync_to_async(render_to_string)("page.html", request=request)
     return HttpResponse(html)
+
+
+def logout_and_render(request: HttpRequest) -> HttpResponse:
+    """A view that logs out and renders a page itself (no redirect)."""
+    logout(request)
+    return render(request, "page.html", {"body": "logged out"})
+
+
+def consent_given(request: HttpRequest) -> bool:
+    """ENABLED hook for the consent tests: a cookie the visitor's banner sets."""
+    return request.COOKIES.get("giosg_consent") != "no"
+
+
+def set_consent(request: HttpRequest, answer: str) -> HttpResponse:
+    response = redirect("page")
+    response.set_cookie("giosg_consent", answer)
+    return response
+
+
+def plain(request: HttpRequest) -> HttpResponse:
+    """A page whose template reads nothing but giosg's tag."""
+    return render(request, "plain.html")
+
+
+async def async_template_page(request: HttpRequest) -> HttpResponse:
+    return TemplateResponse(request, "page.html")
+
+
+async def async_render_in_loop(request: HttpRequest) -> HttpResponse:
+    # Rendered in the event loop's thread: request.user must not need a synchronous query.
+    return HttpResponse(render_to_string("plain.html", request=request))
+
+
+async def async_logout_and_render(request: HttpRequest) -> HttpResponse:
+    await alogout(request)
+    return HttpResponse(render_to_string("plain.html", request=request))
+
+
+def variables_with_plan(request: HttpRequest) -> dict[str, Any] | None:
+    if not request.user.is_authenticated:
+        return None
+    return {"username": request.user.get_username(), "plan": "pro"}
+
+
+def identifier(request: HttpRequest) -> str | None:
+    return f"customer-{request.user.pk}" if request.user.is_authenticated else None
+
+
+def nothing(request: HttpRequest) -> None:
+    return None
+
+
+def broken(request: HttpRequest) -> Any:
+    raise RuntimeError("the CRM is down")
