@@ -94,10 +94,10 @@ def _optional_string(value: Any, argument: str) -> str | None:
     return None if value is None else _string(value, argument)
 
 
-def _optional_bool(value: Any, argument: str) -> bool | None:
+def _optional_bool(value: bool | None, argument: str) -> bool | None:
     if value is not None and not isinstance(value, bool):
         raise TypeError(f"{argument} must be True or False, not {type(value).__name__}")
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _mapping(value: Any, argument: str) -> dict[str, Any]:
@@ -185,7 +185,9 @@ def visitor_submit(
         raise ValueError(
             "variables must not contain 'exp' when signed: it is the token's expiry time"
         )
-    args = _positional([data, PLAIN, replace_existing, _rooms(rooms, "rooms")], [None, PLAIN, False, None])
+    args = _positional(
+        [data, PLAIN, replace_existing, _rooms(rooms, "rooms")], [None, PLAIN, False, None]
+    )
     return Call("visitor", "submit", args, signed)
 
 
@@ -211,7 +213,9 @@ def room_join(rooms: Any = None, *, id: str | None = None, name: str | None = No
 
 def room_leave(rooms: Any = None, *, id: str | None = None, name: str | None = None) -> Call:
     """``_giosg("room","leave"[,room_or_list])``: no room leaves all but the domain room."""
-    return Call("room", "leave", _positional([_room_argument(rooms, id, name, required=False)], [None]))
+    return Call(
+        "room", "leave", _positional([_room_argument(rooms, id, name, required=False)], [None])
+    )
 
 
 def chat_close(
@@ -334,7 +338,7 @@ NOT_FROM_SERVER = {
     "room.getJoinedRooms": (
         "room.getJoinedRooms returns the joined rooms to page JavaScript, so it cannot be "
         "called from the server; in page JS use "
-        '_giosg(function () { giosg.api.room.getJoinedRooms().then(...) })'
+        "_giosg(function () { giosg.api.room.getJoinedRooms().then(...) })"
     ),
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
@@ -64,7 +65,8 @@ class GiosgMiddleware:
                 giosg.user = await request.auser()
             except Exception:
                 fault("reading the user with request.auser()")
-        response = await self.get_response(request)  # type: ignore[misc]
+        get_response = cast(Callable[[HttpRequest], Awaitable[HttpResponseBase]], self.get_response)
+        response = await get_response(request)
         self.finish(request, giosg, response)
         return response
 
@@ -105,8 +107,8 @@ def delivered_count(request: HttpRequest, giosg: Giosg, response: HttpResponseBa
         return 0
     if response.has_header("Content-Encoding"):
         return giosg.rendered_upto  # compressed by the view: trust that it sends what it rendered
-    content = response.content  # type: ignore[attr-defined]
-    charset = response.charset  # type: ignore[attr-defined]
+    content: bytes = response.content  # type: ignore[attr-defined]
+    charset: str = response.charset
     delivered = 0
     for html, upto in giosg.rendered:
         if html.encode(charset, "replace") not in content:

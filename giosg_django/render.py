@@ -10,6 +10,7 @@ chat widget never takes a page down.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -33,7 +34,7 @@ LOADER_FLAG = "_giosg_loader_rendered"
 def fault(what: str) -> None:
     """Called in an ``except`` block: re-raise when DEBUG is on, else log and go on."""
     if settings.DEBUG:
-        raise  # noqa: PLE0704 - re-raises the exception being handled by the caller
+        raise
     logger.exception("giosg: %s failed; the page is rendered without it", what)
 
 
@@ -44,7 +45,7 @@ def csp_nonce(request: HttpRequest | None) -> str | None:
     nonce = getattr(request, "csp_nonce", None)
     if nonce is None:
         try:
-            from django.middleware.csp import get_nonce  # type: ignore[import-not-found]
+            from django.middleware.csp import get_nonce
         except ImportError:  # Django < 6.0
             return None
         nonce = get_nonce(request)
@@ -156,11 +157,12 @@ def identity_js(request: HttpRequest | None, config: GiosgConfig, *, replace: bo
     except Exception:
         fault("reading request.user")
         return []
-    statements = []
-    for what, build in (
+    parts: list[tuple[str, Callable[[], Call | None]]] = [
         ("VISITOR_VARIABLES", lambda: identity.variables_call(request, config, replace=replace)),
         ("VISITOR_IDENTIFIER", lambda: identity.identifier_call(request, config)),
-    ):
+    ]
+    statements = []
+    for what, build in parts:
         try:
             call = build()
             if call is not None:
@@ -170,9 +172,7 @@ def identity_js(request: HttpRequest | None, config: GiosgConfig, *, replace: bo
     return statements
 
 
-def giosg_call(
-    request: HttpRequest | None, name: str, /, *args: Any, **kwargs: Any
-) -> SafeString:
+def giosg_call(request: HttpRequest | None, name: str, /, *args: Any, **kwargs: Any) -> SafeString:
     """``{% giosg_call "module.method" ... %}``: one call rendered in place, not queued."""
     config = get_config()
     if not is_enabled(request, config):

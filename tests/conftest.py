@@ -40,7 +40,9 @@ def missing(what: str, how: str) -> None:
 def js_engine() -> Iterator[NodeEngine]:
     node = node_path()
     if node is None:
-        missing("node", "install Node.js (Debian: apt-get install nodejs) or set NODE=/path/to/node")
+        missing(
+            "node", "install Node.js (Debian: apt-get install nodejs) or set NODE=/path/to/node"
+        )
     engine = NodeEngine(node)  # type: ignore[arg-type]
     yield engine
     engine.close()
@@ -63,7 +65,8 @@ def browser() -> Iterator[Any]:
     if path is None:
         missing(
             "Chromium",
-            "install Debian's chromium (apt-get install chromium) or set CHROMIUM=/path/to/chromium",
+            "install Debian's chromium (apt-get install chromium) "
+            "or set CHROMIUM=/path/to/chromium",
         )
     from playwright.sync_api import sync_playwright
 
@@ -85,7 +88,8 @@ def browser() -> Iterator[Any]:
 # null when the page has no giosg at all; [] when giosg is there and its queue is empty.
 QUEUE_JS = """() => JSON.stringify(
     typeof window._giosg === "function"
-        ? Array.from(window._giosg._e || [], a => Array.from(a, v => v === undefined ? {$undefined: true} : v))
+        ? Array.from(window._giosg._e || [],
+            a => Array.from(a, v => v === undefined ? {$undefined: true} : v))
         : null)"""
 
 

@@ -242,7 +242,10 @@ def test_giosg_token_prints_the_token_and_its_payload(ada: Any) -> None:
 
 
 def test_giosg_token_unknown_user() -> None:
-    with giosg(SIGNING_KEY=KEY), pytest.raises(CommandError, match="No user with username 'nobody'"):
+    with (
+        giosg(SIGNING_KEY=KEY),
+        pytest.raises(CommandError, match="No user with username 'nobody'"),
+    ):
         call_command("giosg_token", "nobody")
 
 

@@ -70,8 +70,9 @@ def test_sign_in_signed_identity_and_log_out(
     live_server: Any, browser_page: Any, users: Any, algorithm: str, backend: str
 ) -> None:
     url = live_server.url
-    with override_settings(SESSION_ENGINE=backend), giosg(
-        SIGNING_KEY=KEY, SIGNING_ALGORITHM=algorithm, TOKEN_TTL=TTL, LOGIN_GOAL="login-goal"
+    with (
+        override_settings(SESSION_ENGINE=backend),
+        giosg(SIGNING_KEY=KEY, SIGNING_ALGORITHM=algorithm, TOKEN_TTL=TTL, LOGIN_GOAL="login-goal"),
     ):
         browser_page.goto(f"{url}/page/")
         assert browser_page.queue() == []  # anonymous: the loader, no identity

@@ -69,7 +69,10 @@ def test_giosg_visitor_renders_loader_then_pending_calls_in_one_script(request_:
 def test_giosg_visitor_after_the_loader_defines_the_queue_itself(request_: Any) -> None:
     request_.giosg.goal.matches("g1")
     html = render("{% giosg_script %}<p>{% giosg_visitor %}</p>", request_)
-    assert html == f'<script>{LOADER}</script><p><script>{QUEUE}_giosg("goal","matches","g1");</script></p>'
+    assert (
+        html
+        == f'<script>{LOADER}</script><p><script>{QUEUE}_giosg("goal","matches","g1");</script></p>'
+    )
 
 
 @override_settings(GIOSG={})

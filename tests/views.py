@@ -100,7 +100,9 @@ def queue_goal(request: HttpRequest, goal: str, kind: str) -> HttpResponseBase:
     if kind == "twice":
         return HttpResponse(
             engines["django"]
-            .from_string("{% load giosg %}<html><head>{% giosg_visitor %}{% giosg_visitor %}</head></html>")
+            .from_string(
+                "{% load giosg %}<html><head>{% giosg_visitor %}{% giosg_visitor %}</head></html>"
+            )
             .render({}, request)
         )
     return render(request, "page.html")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+
 from django import template
 from django.template.base import FilterExpression, Parser, Token
 from django.template.context import Context
@@ -37,7 +38,9 @@ class GiosgCallNode(template.Node):
     def render(self, context: Context) -> str:
         args = [arg.resolve(context) for arg in self.args]
         kwargs = {key: value.resolve(context) for key, value in self.kwargs.items()}
-        return render.giosg_call(context.get("request"), self.name.resolve(context), *args, **kwargs)
+        return render.giosg_call(
+            context.get("request"), self.name.resolve(context), *args, **kwargs
+        )
 
 
 @register.tag
@@ -46,7 +49,7 @@ def giosg_call(parser: Parser, token: Token) -> GiosgCallNode:
     bits = token.split_contents()
     if len(bits) < 2:
         raise template.TemplateSyntaxError(
-            f"{bits[0]} needs a call name, e.g. {{% {bits[0]} \"goal.matches\" goal_id %}}"
+            f'{bits[0]} needs a call name, e.g. {{% {bits[0]} "goal.matches" goal_id %}}'
         )
     name = parser.compile_filter(bits[1])
     args: list[FilterExpression] = []

@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--host",
             default="localhost",
-            help="host of the request handed to settings callables (per-site COMPANY_ID/SIGNING_KEY)",
+            help="host of the request handed to per-site COMPANY_ID/SIGNING_KEY callables",
         )
 
     def handle(self, *args: Any, username: str, host: str, **options: Any) -> None:
@@ -44,7 +44,9 @@ class Command(BaseCommand):
                 "GIOSG['SIGNING_KEY'] is not set: there is nothing to sign with. Set it to the "
                 "key from the giosg console."
             )
-        variables = config.call_hook("VISITOR_VARIABLES", request) if config["VISITOR_VARIABLES"] else None
+        variables = (
+            config.call_hook("VISITOR_VARIABLES", request) if config["VISITOR_VARIABLES"] else None
+        )
         if variables is None:
             raise CommandError(f"GIOSG['VISITOR_VARIABLES'] gives no variables for {username!r}.")
         algorithm = config["SIGNING_ALGORITHM"]
