@@ -81,6 +81,10 @@ class Giosg:
         self.rendered: list[tuple[str, int]] = []
         # The user as resolved on the async path (``await request.auser()``), else None.
         self.user: Any = None
+        # Whether {% giosg_visitor %} ran for this response, and whether the view is
+        # giosg_exempt: either keeps AUTO_INJECT away.
+        self.visitor_rendered = False
+        self.exempt = False
 
     def __repr__(self) -> str:
         return f"<Giosg pending={[call.name for call in self.pending]}>"

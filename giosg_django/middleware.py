@@ -1,23 +1,19 @@
-"""``GiosgMiddleware``: sets ``request.giosg`` and keeps unrendered calls in the session."""
+"""``GiosgMiddleware``: sets ``request.giosg``, keeps unrendered calls in the session, and
+with ``AUTO_INJECT`` puts the ``{% giosg_visitor %}`` output into pages that lack it."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
-from typing import cast
+from typing import Any, cast
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.http import HttpRequest, HttpResponseBase
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from . import pending
-from .api import Giosg
+from . import inject, pending, render
+from .api import Giosg, get_giosg
 from .conf import get_config
 from .render import fault
-
-logger = logging.getLogger("giosg_django")
-
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 class GiosgMiddleware:
@@ -33,6 +29,8 @@ class GiosgMiddleware:
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
             markcoroutinefunction(self)
+            # Django runs a sync process_view in a thread on the async path: give it ours.
+            self.process_view = self.aprocess_view  # type: ignore[method-assign, assignment]
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.async_mode:
@@ -45,8 +43,9 @@ class GiosgMiddleware:
                 giosg.restore(pending.load(session))
             except Exception:
                 fault("loading pending giosg calls from the session")
-        response = self.get_response(request)
-        assert isinstance(response, HttpResponseBase)
+        response = cast(HttpResponseBase, self.get_response(request))
+        if self.wants_injection(request, giosg, response):
+            self.inject(request, response)
         self.finish(request, giosg, response)
         return response
 
@@ -67,8 +66,59 @@ class GiosgMiddleware:
                 fault("reading the user with request.auser()")
         get_response = cast(Callable[[HttpRequest], Awaitable[HttpResponseBase]], self.get_response)
         response = await get_response(request)
+        if self.wants_injection(request, giosg, response):
+            # Rendering may call the project's settings callables, which may query the database.
+            await sync_to_async(self.inject)(request, response)
         self.finish(request, giosg, response)
         return response
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> None:
+        self.note_view(request, view)
+
+    async def aprocess_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> None:
+        self.note_view(request, view)
+
+    def note_view(self, request: HttpRequest, view: Callable[..., Any]) -> None:
+        giosg = get_giosg(request)
+        if giosg is None:
+            return
+        giosg.exempt = getattr(view, "giosg_exempt", False)
+        if get_config()["AUTO_INJECT"] and not giosg.exempt:
+            # A CSP middleware after this one writes its header before we inject: the nonce
+            # must exist by then to be in it, so generate it now.
+            try:
+                render.csp_nonce(request)
+            except Exception:
+                fault("reading the CSP nonce")
+
+    def wants_injection(
+        self, request: HttpRequest, giosg: Giosg, response: HttpResponseBase
+    ) -> bool:
+        """Cheap tests first: AUTO_INJECT on, a page that lacks the tag, not exempt."""
+        return (
+            get_config()["AUTO_INJECT"]
+            and not giosg.visitor_rendered
+            and not giosg.exempt
+            and is_page(request, response)
+            and inject.can_inject(response)
+        )
+
+    def inject(self, request: HttpRequest, response: HttpResponseBase) -> None:
+        try:
+            page = cast(HttpResponse, response)
+            text = inject.decoded(page)
+            spot = None if text is None else inject.find_spot(text)
+            if text is None or spot is None:
+                return  # a fragment, or not text: leave it alone
+            snippet = render.giosg_visitor(request)
+            if snippet:
+                inject.insert(page, text, spot, snippet)
+        except Exception:
+            fault("injecting giosg into the page")
 
     def finish(self, request: HttpRequest, giosg: Giosg, response: HttpResponseBase) -> None:
         """Drop the calls this response delivers and store the rest (only memory work here:
@@ -96,8 +146,7 @@ def is_page(request: HttpRequest, response: HttpResponseBase) -> bool:
     status = response.status_code
     if 300 <= status < 400 or status == 204:
         return False
-    content_type = response.get("Content-Type", "").partition(";")[0].strip().lower()
-    return content_type in HTML_TYPES
+    return inject.content_type(response) in inject.HTML_TYPES
 
 
 def delivered_count(request: HttpRequest, giosg: Giosg, response: HttpResponseBase) -> int:

@@ -30,6 +30,12 @@ logger = logging.getLogger("giosg_django")
 # Set on the request once the loader is on the page, so several tags render it once.
 LOADER_FLAG = "_giosg_loader_rendered"
 
+DJANGO_GET_NONCE: Callable[[HttpRequest], Any] | None
+try:  # Django 6's own CSP middleware, as it stores the request's nonce.
+    from django.middleware.csp import get_nonce as DJANGO_GET_NONCE
+except ImportError:  # Django < 6.0
+    DJANGO_GET_NONCE = None
+
 
 def fault(what: str) -> None:
     """Called in an ``except`` block: re-raise when DEBUG is on, else log and go on."""
@@ -43,14 +49,11 @@ def csp_nonce(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
     nonce = getattr(request, "csp_nonce", None)
-    if nonce is None:
-        try:
-            from django.middleware.csp import get_nonce
-        except ImportError:  # Django < 6.0
-            return None
-        nonce = get_nonce(request)
-    # Both are lazy: str() makes the nonce real before the CSP middleware writes its header.
-    return str(nonce) if nonce else None
+    if nonce is None and DJANGO_GET_NONCE is not None:
+        nonce = DJANGO_GET_NONCE(request)
+    # Both are lazy and falsy until generated: str() generates the nonce, so the CSP middleware
+    # puts it in the header it writes after this.
+    return None if nonce is None else str(nonce)
 
 
 def script(js_text: str, request: HttpRequest | None) -> SafeString:
@@ -124,6 +127,8 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
         return SafeString()
     loader = loader_js(request, config)
     giosg = get_giosg(request)
+    if giosg is not None:
+        giosg.visitor_rendered = True
     batch = giosg.unrendered() if giosg is not None else []
     statements = []
     for call in batch:
