@@ -18,4 +18,8 @@ urlpatterns = [
     path("async/in-loop/", views.async_render_in_loop),
     path("async/logout/", views.async_logout_and_render),
     path("plain/", views.plain),
+    path("inject/exempt/", views.exempt_page),
+    path("inject/async-exempt/", views.async_exempt_page),
+    path("inject/async-full/", views.async_full_page),
+    path("inject/<str:kind>/", views.inject_page),
 ]

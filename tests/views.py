@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 
 from giosg_django import calls
+from giosg_django.decorators import giosg_exempt
 
 from .cases import BY_ID, GROUPS, CallCase
 
@@ -176,3 +177,70 @@ def nothing(request: HttpRequest) -> None:
 
 def broken(request: HttpRequest) -> Any:
     raise RuntimeError("the CRM is down")
+
+
+# The script without a nonce is a control for the CSP tests: an enforcing policy blocks it.
+FULL_PAGE = (
+    "<!doctype html><html><head><title>t</title></head>"
+    "<body><p id='body'>page</p><script>window.__unnonced = true;</script></body></html>"
+)
+
+
+def inject_page(request: HttpRequest, kind: str) -> HttpResponseBase:
+    """Pages for AUTO_INJECT: each queues a goal, then answers as ``kind`` says."""
+    request.giosg.goal.matches(f"inject-{kind}")  # type: ignore[attr-defined]
+    if kind == "full":
+        return HttpResponse(FULL_PAGE)
+    if kind == "content-length":
+        response = HttpResponse(FULL_PAGE)
+        response["Content-Length"] = str(len(response.content))
+        return response
+    if kind == "upper":
+        return HttpResponse("<HTML><HEAD></HEAD ><BODY><P>page</P></BODY></HTML>")
+    if kind == "last-head":
+        return HttpResponse(
+            "<html><head><script>var s = '</head>';</script></head><body>page</body></html>"
+        )
+    if kind == "body-only":
+        return HttpResponse("<html><body><p>page</p></body></html>")
+    if kind == "xhtml":
+        return HttpResponse(FULL_PAGE, content_type="application/xhtml+xml; charset=utf-8")
+    if kind == "latin1":
+        return HttpResponse(
+            FULL_PAGE.replace("page", "caf\u00e9").encode("iso-8859-1"),
+            content_type="text/html; charset=iso-8859-1",
+        )
+    if kind == "fragment":
+        return HttpResponse("<div>a fragment</div>")
+    if kind == "text":
+        return HttpResponse(FULL_PAGE, content_type="text/plain")
+    if kind == "json":
+        return JsonResponse({"html": FULL_PAGE})
+    if kind == "gzip":
+        response = HttpResponse(FULL_PAGE)
+        response["Content-Encoding"] = "gzip"
+        return response
+    if kind == "stream":
+        return StreamingHttpResponse(iter([FULL_PAGE]))
+    if kind == "tag":
+        return render(request, "plain.html")
+    if kind == "csp-tag":
+        return render(request, "csp.html")
+    raise ValueError(kind)
+
+
+@giosg_exempt
+def exempt_page(request: HttpRequest) -> HttpResponse:
+    request.giosg.goal.matches("exempt")  # type: ignore[attr-defined]
+    return HttpResponse(FULL_PAGE)
+
+
+@giosg_exempt
+async def async_exempt_page(request: HttpRequest) -> HttpResponse:
+    request.giosg.goal.matches("async-exempt")  # type: ignore[attr-defined]
+    return HttpResponse(FULL_PAGE)
+
+
+async def async_full_page(request: HttpRequest) -> HttpResponse:
+    request.giosg.goal.matches("async-full")  # type: ignore[attr-defined]
+    return HttpResponse(FULL_PAGE)
