@@ -68,9 +68,13 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return result
 
 
-def free_port() -> int:
+def free_port(preferred: int = 0) -> int:
+    """``preferred`` when it is free, else any free port."""
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        try:
+            sock.bind(("127.0.0.1", preferred))
+        except OSError:
+            sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
 
@@ -86,12 +90,13 @@ class ExampleSite:
 
 
 @contextmanager
-def run_example_site(workdir: Path, **variables: str) -> Iterator[ExampleSite]:
-    """The example site served on http://127.0.0.1:<free port> until the block ends.
+def run_example_site(workdir: Path, *, port: int = 0, **variables: str) -> Iterator[ExampleSite]:
+    """The example site served on http://127.0.0.1:<port> until the block ends (``port`` when
+    it is free, else any free port).
 
     In demo mode (no ``GIOSG_COMPANY_ID`` in ``variables``) giosg's loader points at the site
     itself, so ``GIOSG_HOST`` is set to its URL."""
-    port = free_port()
+    port = free_port(port)
     url = f"http://127.0.0.1:{port}"
     env = example_env(workdir / "example.sqlite3", GIOSG_HOST=url, **variables)
     manage(env, "migrate", "--noinput", "-v", "0")

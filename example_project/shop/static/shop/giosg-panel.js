@@ -76,6 +76,7 @@
     return "_giosg(" + shown.join(",") + ")";
   }
 
+  // A signed submit's token, decoded: the variables it carries and when it expires.
   function tokenDetails(token) {
     var decoded = decodeToken(token);
     var box = el("div", "jwt");
@@ -85,28 +86,30 @@
     Object.keys(payload).forEach(function (key) {
       if (key !== "exp") variables[key] = payload[key];
     });
-    var list = el("dl", "jwt-fields");
     append(
-      list,
-      el("dt", "", "signed JWT"),
-      el("dd", "", (decoded.header.alg || "?") + ", verified by giosg with your signing key"),
-      el("dt", "", "variables"),
-      append(el("dd"), el("pre", "jwt-payload", show(variables, 2)))
+      box,
+      el("div", "jwt-title", "JWT payload, " + (decoded.header.alg || "?") + "-signed by the server"),
+      el("pre", "jwt-payload", show(variables, 2))
     );
     if (typeof payload.exp === "number") {
       var expires = new Date(payload.exp * 1000);
       append(
-        list,
-        el("dt", "", "exp"),
+        box,
         el(
-          "dd",
+          "p",
           "jwt-exp",
-          payload.exp + " = " + expires.toLocaleTimeString() + " (" +
-            fromNow(payload.exp - Date.now() / 1000) + "); giosg refuses the token after that"
+          "exp " + payload.exp + ": " + expires.toLocaleTimeString() + ", " +
+            fromNow(payload.exp - Date.now() / 1000) + ". giosg refuses the variables after that."
         )
       );
     }
-    return append(box, list);
+    return box;
+  }
+
+  // Small values on one line, larger ones indented.
+  function showValue(value) {
+    var compact = show(value);
+    return compact.length <= 40 ? compact : show(value, 2);
   }
 
   function entry(args) {
@@ -126,19 +129,20 @@
     var rest = args.slice(2);
     if (rest.length) {
       var params = el("dl", "call-args");
+      var token = null;
       rest.forEach(function (arg, index) {
         var label = known[1][index] || "argument " + (index + 1);
         var value = el("dd");
         if (isToken(arg)) {
-          value.appendChild(tokenDetails(arg));
-        } else if (arg !== null && typeof arg === "object") {
-          value.appendChild(el("pre", "", show(arg, 2)));
+          token = arg;
+          value.textContent = "a signed token (JWT), decoded below";
         } else {
-          value.textContent = show(arg);
+          value.appendChild(el("pre", "", showValue(arg)));
         }
         append(params, el("dt", "", label), value);
       });
       item.appendChild(params);
+      if (token) item.appendChild(tokenDetails(token));
     }
     return item;
   }
@@ -159,7 +163,11 @@
     }
     status.className = "panel-status";
     if (queue._h && queue._c) {
-      append(status, el("span", "", "Loader: "), el("code", "", queue._h + "/live2/" + queue._c));
+      append(
+        status,
+        el("span", "", "giosg's loader fetched"),
+        el("code", "panel-loader", queue._h + "/live2/" + queue._c)
+      );
     } else {
       status.textContent = "No loader on this page (no company id).";
     }
