@@ -24,5 +24,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check giosg_django tests
 	$(BIN)/mypy
 
+# The example site on http://127.0.0.1:8000 (SQLite in example_project/db.sqlite3 unless
+# DATABASE_URL says otherwise; the other settings are in example_project/demo_site/settings.py).
+# Safe to run again: migrate applies only what is missing, create_demo_users resets the demo
+# users. Ctrl-C stops it.
+demo: $(STAMP)
+	$(BIN)/python example_project/manage.py migrate --noinput
+	$(BIN)/python example_project/manage.py create_demo_users
+	$(BIN)/python example_project/manage.py runserver 127.0.0.1:8000
+
 clean:
 	rm -rf $(VENV) .pytest_cache
