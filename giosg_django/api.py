@@ -85,6 +85,8 @@ class Giosg:
         # giosg_exempt: either keeps AUTO_INJECT away.
         self.visitor_rendered = False
         self.exempt = False
+        # How many pending calls the response delivered (set by the middleware at the end).
+        self.delivered = 0
 
     def __repr__(self) -> str:
         return f"<Giosg pending={[call.name for call in self.pending]}>"

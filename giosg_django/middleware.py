@@ -124,7 +124,7 @@ class GiosgMiddleware:
         """Drop the calls this response delivers and store the rest (only memory work here:
         the session was loaded, or has no key, so this is safe on the async path too)."""
         try:
-            delivered = delivered_count(request, giosg, response)
+            delivered = giosg.delivered = delivered_count(request, giosg, response)
             if giosg.rendered:
                 # The page carries this visitor's calls: no shared cache may keep it.
                 patch_cache_control(response, private=True)
