@@ -4,12 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint demo venv clean
+.PHONY: test lint matrix demo venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,lint,example]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lint,example,matrix]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -19,9 +19,13 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 
+# Every supported Django/Python pair (noxfile.py), the browser tests on the newest pair.
+matrix: $(STAMP)
+	$(BIN)/nox $(NOX_ARGS)
+
 lint: $(STAMP)
-	$(BIN)/ruff check giosg_django tests
-	$(BIN)/ruff format --check giosg_django tests
+	$(BIN)/ruff check giosg_django tests noxfile.py
+	$(BIN)/ruff format --check giosg_django tests noxfile.py
 	$(BIN)/mypy
 
 # The example site on http://127.0.0.1:8000 (SQLite in example_project/db.sqlite3 unless
