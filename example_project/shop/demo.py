@@ -13,10 +13,14 @@ class DemoUser(NamedTuple):
     email: str
 
     @property
-    def description(self) -> str:
+    def description_lines(self) -> list[str]:
         """What giosg's default visitor variables will carry for this user."""
         name = f"{self.first_name} {self.last_name}".strip()
-        return ", ".join(part for part in (name, self.email) if part) or "username only"
+        return [part for part in (name, self.email) if part] or ["username only"]
+
+    @property
+    def description(self) -> str:
+        return ", ".join(self.description_lines)
 
 
 DEMO_USERS = [
