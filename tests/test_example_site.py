@@ -15,8 +15,6 @@ import pytest
 
 from .example.server import ExampleSite, example_env, manage, run_example_site
 
-pytestmark = pytest.mark.browser
-
 KEY = "example-site-tests-signing-key-".ljust(64, "k")  # 64 bytes: enough for HS256
 TTL = 600  # the example keeps giosg_django's default TOKEN_TTL
 DEMO_COMPANY = "giosg-demo-company"
@@ -90,6 +88,7 @@ def test_check_reports_nothing_about_giosg(tmp_path: Path, variables: dict[str, 
     assert "System check identified no issues" in output
 
 
+@pytest.mark.browser
 def test_home_page_loads_giosg_from_the_demo_stub(page: Any, site: ExampleSite) -> None:
     with page.page.expect_response(lambda response: "/live2/" in response.url) as loaded:
         page.goto(f"{site.url}/")
@@ -102,6 +101,7 @@ def test_home_page_loads_giosg_from_the_demo_stub(page: Any, site: ExampleSite) 
     assert "No calls on this page" in page.page.text_content("#giosg-panel-calls")
 
 
+@pytest.mark.browser
 def test_log_in_sends_the_signed_identity(page: Any, site: ExampleSite) -> None:
     page.goto(f"{site.url}/accounts/login/")
     demo_users = page.page.text_content("#demo-users")
@@ -131,6 +131,7 @@ def test_log_in_sends_the_signed_identity(page: Any, site: ExampleSite) -> None:
     assert verify(submit[2])["username"] == "Ada Lovelace"
 
 
+@pytest.mark.browser
 def test_an_order_matches_its_goal_with_the_value_once(page: Any, site: ExampleSite) -> None:
     page.goto(f"{site.url}/shop/")
     page.page.select_option("#id_product", "espresso-cups")
@@ -148,6 +149,7 @@ def test_an_order_matches_its_goal_with_the_value_once(page: Any, site: ExampleS
     assert page.queue() == []
 
 
+@pytest.mark.browser
 def test_log_out_closes_the_chat_and_clears_the_variables(page: Any, site: ExampleSite) -> None:
     sign_in(page, site, "bob", "bob-demo-password")
     goal, submit = page.queue()
@@ -162,6 +164,7 @@ def test_log_out_closes_the_chat_and_clears_the_variables(page: Any, site: Examp
     assert page.queue() == []  # no identity after logout
 
 
+@pytest.mark.browser
 def test_declined_consent_removes_giosg_and_accepting_delivers_what_waited(
     page: Any, site: ExampleSite
 ) -> None:
@@ -189,6 +192,7 @@ def test_declined_consent_removes_giosg_and_accepting_delivers_what_waited(
     assert page.queue() == []
 
 
+@pytest.mark.browser
 def test_support_request_starts_a_task(page: Any, site: ExampleSite) -> None:
     message = "Call me back </script><b id=injected>please</b>"
     page.goto(f"{site.url}/support/")
