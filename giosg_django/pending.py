@@ -11,7 +11,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.signed_cookies import SessionStore as CookieSession
 
 from .calls import Call
 
@@ -67,6 +69,47 @@ def cap(calls: list[Call], limit: int) -> list[Call]:
     return calls[len(calls) - limit :]
 
 
+# Browsers drop a cookie whose name and value pass 4096 bytes (RFC 6265 section 6.1's floor).
+COOKIE_LIMIT = 4096
+
+
+def _cookie_size(session: CookieSession) -> int:
+    # The value the signed-cookie backend will send: it encodes the whole session as its key.
+    return len(settings.SESSION_COOKIE_NAME) + 1 + len(session._get_session_key() or "")
+
+
+def fit_cookie(session: CookieSession, calls: list[Call]) -> list[Call]:
+    """With signed-cookie sessions, keep the newest calls that leave the cookie under the
+    browser's limit (a cookie over it is dropped, and the session with it), logging the rest."""
+
+    def fits(kept: list[Call]) -> bool:
+        if kept:
+            session[SESSION_KEY] = encode(kept)
+        else:
+            session.pop(SESSION_KEY, None)
+        return _cookie_size(session) <= COOKIE_LIMIT
+
+    if fits(calls) or not calls:
+        return calls
+    # The smallest number of oldest calls to drop, found by bisection (each try encodes).
+    low, high = 1, len(calls)
+    while low < high:
+        middle = (low + high) // 2
+        if fits(calls[middle:]):
+            high = middle
+        else:
+            low = middle + 1
+    kept = calls[low:]
+    fits(kept)
+    logger.warning(
+        "giosg: %d pending call(s) dropped to keep the session cookie under %d bytes: %s",
+        low,
+        COOKIE_LIMIT,
+        ", ".join(call.name for call in calls[:low]),
+    )
+    return kept
+
+
 def changes(session: SessionBase, calls: Sequence[Call]) -> list[list[Any]] | None:
     """What to write for ``calls``: ``None`` when the session already holds exactly that."""
     wanted = encode(calls)
@@ -75,12 +118,15 @@ def changes(session: SessionBase, calls: Sequence[Call]) -> list[list[Any]] | No
     return wanted
 
 
-def save(session: SessionBase, calls: Sequence[Call]) -> None:
-    """Store ``calls``, writing to the session only when what it holds differs."""
+def save(session: SessionBase, calls: list[Call]) -> None:
+    """Store ``calls``, writing to the session only when what it holds differs (and, with
+    signed-cookie sessions, only as many as the cookie can carry)."""
     wanted = changes(session, calls)
     if wanted is None:
         return
-    if wanted:
+    if isinstance(session, CookieSession):
+        fit_cookie(session, calls)  # sets or removes the key itself
+    elif wanted:
         session[SESSION_KEY] = wanted
     else:
         del session[SESSION_KEY]

@@ -3,10 +3,13 @@ in order, through the session (any backend), and only a page that renders them u
 
 from __future__ import annotations
 
+import base64
 import logging
+import random
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client, override_settings
 
@@ -143,3 +146,27 @@ def test_a_corrupt_or_foreign_session_value_is_ignored_and_logged(
     assert page.status_code == 200
     assert goals(js_engine, page) == ["g1"]
     assert "ignored" in caplog.text
+
+
+@override_settings(
+    SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies",
+    GIOSG={"COMPANY_ID": "test-company", "MAX_PENDING": 500},
+)
+def test_a_signed_cookie_session_stays_under_4096_bytes(
+    client: Client, js_engine: Any, caplog: Any
+) -> None:
+    # Random text barely compresses: 40 goals of 300 characters cannot all fit in a cookie.
+    rng = random.Random(4096)
+    goals_sent = [
+        f"{i:03d}-" + base64.urlsafe_b64encode(rng.randbytes(225)).decode() for i in range(40)
+    ]
+    with caplog.at_level(logging.WARNING, logger="giosg_django"):
+        for goal in goals_sent:
+            response = client.get(f"/queue/{goal}/json/")
+            cookie = response.cookies.get(settings.SESSION_COOKIE_NAME)
+            if cookie is not None:
+                assert len(settings.SESSION_COOKIE_NAME) + 1 + len(cookie.value) <= 4096
+    assert "to keep the session cookie under 4096 bytes" in caplog.text
+    delivered = goals(js_engine, client.get("/page/"))
+    assert 0 < len(delivered) < len(goals_sent)
+    assert delivered == goals_sent[-len(delivered) :]  # the newest, in order
