@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint matrix demo venv clean
+.PHONY: test lint matrix bench demo venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ test: $(STAMP)
 # Every supported Django/Python pair (noxfile.py), the browser tests on the newest pair.
 matrix: $(STAMP)
 	$(BIN)/nox $(NOX_ARGS)
+
+# giosg's cost as ratios against the same work without it (not part of `make test`).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check giosg_django tests noxfile.py

@@ -69,11 +69,6 @@ class Giosg:
 
     def __init__(self, request: HttpRequest) -> None:
         self.request = request
-        self.visitor = VisitorAPI(self)
-        self.room = RoomAPI(self)
-        self.chat = ChatAPI(self)
-        self.call = CallAPI(self)
-        self.goal = GoalAPI(self)
         # Calls loaded from the session followed by calls queued during this request, in order.
         self.pending: list[Call] = []
         self.stored_count = 0
@@ -87,6 +82,27 @@ class Giosg:
         self.exempt = False
         # How many pending calls the response delivered (set by the middleware at the end).
         self.delivered = 0
+
+    # Made on first use: most requests never queue a call, and this object is made for each.
+    @functools.cached_property
+    def visitor(self) -> VisitorAPI:
+        return VisitorAPI(self)
+
+    @functools.cached_property
+    def room(self) -> RoomAPI:
+        return RoomAPI(self)
+
+    @functools.cached_property
+    def chat(self) -> ChatAPI:
+        return ChatAPI(self)
+
+    @functools.cached_property
+    def call(self) -> CallAPI:
+        return CallAPI(self)
+
+    @functools.cached_property
+    def goal(self) -> GoalAPI:
+        return GoalAPI(self)
 
     def __repr__(self) -> str:
         return f"<Giosg pending={[call.name for call in self.pending]}>"

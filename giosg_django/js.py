@@ -6,6 +6,7 @@ what may reach an inline ``<script>``.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -41,11 +42,16 @@ def dumps(value: Any) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=64)
+def _call_start(module: str, method: str) -> str:
+    return "_giosg(" + dumps(module) + "," + dumps(method)
+
+
 def call(module: str, method: str, args: Sequence[Any]) -> str:
     """One ``_giosg("module","method",...)`` statement; a top-level ``None`` is ``undefined``."""
-    parts = [dumps(module), dumps(method)]
+    parts = [_call_start(module, method)]
     parts.extend("undefined" if arg is None else dumps(arg) for arg in args)
-    return "_giosg(" + ",".join(parts) + ");"
+    return ",".join(parts) + ");"
 
 
 def calls(statements: Iterable[str]) -> str:
@@ -53,6 +59,7 @@ def calls(statements: Iterable[str]) -> str:
     return QUEUE + "".join(statements)
 
 
+@functools.lru_cache(maxsize=64)
 def loader(host: str, company_id: str) -> str:
     """giosg's script tag body (``/live2/``), with the host and company id as JSON literals."""
     return (

@@ -127,7 +127,10 @@ class GiosgMiddleware:
             delivered = giosg.delivered = delivered_count(request, giosg, response)
             if giosg.rendered:
                 # The page carries this visitor's calls: no shared cache may keep it.
-                patch_cache_control(response, private=True)
+                if response.has_header("Cache-Control"):
+                    patch_cache_control(response, private=True)
+                else:
+                    response["Cache-Control"] = "private"
                 patch_vary_headers(response, ("Cookie",))
             remaining = giosg.pending[delivered:]
             if not remaining and not giosg.stored_count:
@@ -152,8 +155,8 @@ def is_page(request: HttpRequest, response: HttpResponseBase) -> bool:
 def delivered_count(request: HttpRequest, giosg: Giosg, response: HttpResponseBase) -> int:
     """How many pending calls this response delivers: those of the rendered scripts that are
     in its body (a template rendered into an email, say, delivers nothing)."""
-    if not giosg.rendered or not is_page(request, response):
-        return 0
+    if not giosg.rendered_upto or not is_page(request, response):
+        return 0  # nothing pending was rendered (an identity alone is not queued)
     if response.has_header("Content-Encoding"):
         return giosg.rendered_upto  # compressed by the view: trust that it sends what it rendered
     content: bytes = response.content  # type: ignore[attr-defined]
