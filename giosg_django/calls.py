@@ -214,6 +214,10 @@ def visitor_submit(
         raise ValueError(
             "variables must not contain 'exp' when signed: it is the token's expiry time"
         )
+    if rooms is None:  # the identity's form, on every page: no positional rules needed
+        return Call(
+            "visitor", "submit", (data, PLAIN, True) if replace_existing else (data,), signed
+        )
     args = _positional(
         [data, PLAIN, replace_existing, _rooms(rooms, "rooms")], [None, PLAIN, False, None]
     )

@@ -83,11 +83,13 @@ class GiosgMiddleware:
         self.note_view(request, view)
 
     def note_view(self, request: HttpRequest, view: Callable[..., Any]) -> None:
+        if not get_config()["AUTO_INJECT"]:
+            return  # the exempt mark and the nonce only matter to auto-inject
         giosg = get_giosg(request)
         if giosg is None:
             return
         giosg.exempt = getattr(view, "giosg_exempt", False)
-        if get_config()["AUTO_INJECT"] and not giosg.exempt:
+        if not giosg.exempt:
             # A CSP middleware after this one writes its header before we inject: the nonce
             # must exist by then to be in it, so generate it now.
             try:
@@ -123,6 +125,8 @@ class GiosgMiddleware:
     def finish(self, request: HttpRequest, giosg: Giosg, response: HttpResponseBase) -> None:
         """Drop the calls this response delivers and store the rest (only memory work here:
         the session was loaded, or has no key, so this is safe on the async path too)."""
+        if not giosg.pending and not giosg.rendered:
+            return  # the common case: nothing queued, nothing rendered
         try:
             delivered = giosg.delivered = delivered_count(request, giosg, response)
             if giosg.rendered:
@@ -131,7 +135,10 @@ class GiosgMiddleware:
                     patch_cache_control(response, private=True)
                 else:
                     response["Cache-Control"] = "private"
-                patch_vary_headers(response, ("Cookie",))
+                if response.has_header("Vary"):
+                    patch_vary_headers(response, ("Cookie",))
+                else:
+                    response["Vary"] = "Cookie"
             remaining = giosg.pending[delivered:]
             if not remaining and not giosg.stored_count:
                 return  # Nothing waits: no session is created or written.

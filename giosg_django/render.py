@@ -64,7 +64,7 @@ def script(js_text: str, request: HttpRequest | None) -> SafeString:
 
 
 def is_enabled(request: HttpRequest | None, config: GiosgConfig) -> bool:
-    if request is None:
+    if request is None or config["ENABLED"] is True:
         return config["ENABLED"] is True
     try:
         return config.enabled(request)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
+from typing import Any
 
 from django import template
 from django.template.base import FilterExpression, Parser, Token
@@ -14,14 +16,29 @@ from .. import calls, render
 register = template.Library()
 
 
-@register.simple_tag(takes_context=True)
-def giosg_script(context: Context) -> SafeString:
-    return render.giosg_script(context.get("request"))
+class RequestNode(template.Node):
+    """A tag without arguments that renders ``function(request)``. (A plain Node: it is on
+    every page, and simple_tag's argument handling costs more than the call itself.)"""
+
+    def __init__(self, function: Callable[[Any], SafeString]) -> None:
+        self.function = function
+
+    def render(self, context: Context) -> str:
+        return self.function(context.get("request"))
 
 
-@register.simple_tag(takes_context=True)
-def giosg_visitor(context: Context) -> SafeString:
-    return render.giosg_visitor(context.get("request"))
+def _no_arguments(function: Callable[[Any], SafeString]) -> Callable[[Parser, Token], RequestNode]:
+    def compile_tag(parser: Parser, token: Token) -> RequestNode:
+        bits = token.split_contents()
+        if len(bits) > 1:
+            raise template.TemplateSyntaxError(f"{bits[0]} takes no arguments")
+        return RequestNode(function)
+
+    return compile_tag
+
+
+register.tag("giosg_script", _no_arguments(render.giosg_script))
+register.tag("giosg_visitor", _no_arguments(render.giosg_visitor))
 
 
 class GiosgCallNode(template.Node):
