@@ -45,6 +45,11 @@ def is_signed_in(request: HttpRequest) -> bool:
     return bool(user is not None and user.is_authenticated)
 
 
+def is_impersonated(request: HttpRequest) -> bool:
+    """Whether an admin is acting as this user (django-hijack sets ``user.is_hijacked``)."""
+    return bool(getattr(current_user(request), "is_hijacked", False))
+
+
 def variables_call(request: HttpRequest, config: GiosgConfig, *, replace: bool) -> Call | None:
     """``visitor.submit`` of the signed-in user's variables (signed when a key is set)."""
     if config["VISITOR_VARIABLES"] is None:

@@ -159,6 +159,10 @@ def identity_js(request: HttpRequest | None, config: GiosgConfig, *, replace: bo
     try:
         if not identity.is_signed_in(request):
             return []
+        if identity.is_impersonated(request) and not config["IDENTIFY_IMPERSONATED"]:
+            # Nobody is identified as the impersonated user; on the change of user (the
+            # marker), what was attached before is cleared, as after any change of user.
+            return [js.call("visitor", "removeAll", ())] if replace else []
     except Exception:
         fault("reading request.user")
         return []
