@@ -14,8 +14,15 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# htmx 2 and 4 for the browser tests, from the npm registry, as the lock file pins them.
+JS_STAMP := tests/js/node_modules/.installed
+$(JS_STAMP): tests/js/package.json tests/js/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd tests/js && npm ci --silent --no-audit --no-fund && touch node_modules/.installed; \
+	else echo "npm not found: the htmx browser tests will say how to install it" >&2; fi
+
 # pytest exits 5 when it collected no test: that is a failure here, never a silent pass.
-test: $(STAMP)
+test: $(STAMP) $(JS_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 

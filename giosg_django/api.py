@@ -80,8 +80,10 @@ class Giosg:
         # giosg_exempt: either keeps AUTO_INJECT away.
         self.visitor_rendered = False
         self.exempt = False
-        # How many pending calls the response delivered (set by the middleware at the end).
+        # How many pending calls the response delivered (set by the middleware at the end), and
+        # how many went in an htmx response's HX-Trigger header (None: not an htmx delivery).
         self.delivered = 0
+        self.delivered_by_header: int | None = None
 
     # Made on first use: most requests never queue a call, and this object is made for each.
     @functools.cached_property

@@ -50,6 +50,10 @@ class Call(NamedTuple):
         module, method, args, sign = data
         if data == IDENTITY_CHANGED.to_session():
             return IDENTITY_CHANGED
+        if module == MARKER_MODULE and method == "loggedOut":
+            if not (len(args) == 1 and type(args[0]) is int):
+                raise ValueError("not a stored giosg call: bad loggedOut marker")
+            return logged_out(args[0])
         if f"{module}.{method}" not in CALLS or not isinstance(args, list):
             raise ValueError(f"not a stored giosg call: {module!r}.{method!r}")
         if sign not in (None, True, False):
@@ -57,10 +61,18 @@ class Call(NamedTuple):
         return cls(module, method, tuple(args), sign)
 
 
-# Not a giosg call: a marker queued on login, in order with the calls. The page that renders it
-# submits the new user's identity with replace_existing, so the previous visitor's variables
-# never stay attached (it waits in the session like a call, so it survives login's flush).
-IDENTITY_CHANGED = Call("giosg_django", "identityChanged")
+# Markers: not giosg calls, but queued in order with them, so they wait in the session (and
+# survive login's and logout's flush) and reach exactly one page. Module "giosg_django".
+MARKER_MODULE = "giosg_django"
+# Queued on login: the page that renders it submits the new user's identity with
+# replace_existing, so the previous visitor's variables never stay attached.
+IDENTITY_CHANGED = Call(MARKER_MODULE, "identityChanged")
+
+
+def logged_out(at_ms: int) -> Call:
+    """Queued on logout (CROSS_TAB_LOGOUT): the page that renders it tells the site's other
+    pages in the browser, and pages rendered before ``at_ms``, that the visitor logged out."""
+    return Call(MARKER_MODULE, "loggedOut", (at_ms,))
 
 
 # --- argument checks -----------------------------------------------------------------------

@@ -60,8 +60,11 @@ def variables_call(request: HttpRequest, config: GiosgConfig, *, replace: bool) 
     return visitor_submit(variables, replace_existing=replace)
 
 
-def identifier_call(request: HttpRequest, config: GiosgConfig) -> Call | None:
-    """``visitor.setIdentifier`` when ``VISITOR_IDENTIFIER`` gives a string."""
+def identifier_call(
+    request: HttpRequest, config: GiosgConfig, *, replace: bool = False
+) -> Call | None:
+    """``visitor.setIdentifier`` when ``VISITOR_IDENTIFIER`` gives a string (``replace`` is
+    unused: the same signature as ``variables_call``)."""
     if config["VISITOR_IDENTIFIER"] is None:
         return None
     identifier = config.call_hook("VISITOR_IDENTIFIER", request)

@@ -59,6 +59,50 @@ def calls(statements: Iterable[str]) -> str:
     return QUEUE + "".join(statements)
 
 
+# The page's part of giosg_django (window.giosgDjango), installed once per page:
+# - run(calls): calls delivered as JSON ([module, method, ...args], a top-level null being
+#   undefined), e.g. by an htmx response's HX-Trigger event "giosg:calls" (CONTRACT: HTMX);
+# - loggedOut(t): a logout at server time t (ms): stored in localStorage, whose "storage" event
+#   reaches the site's other pages in this browser, which then run the logout calls L;
+# - stale(): whether a logout happened after this page was rendered (server time T), for a page
+#   shown again from the HTTP cache (its calls and identity are then not run) or restored from
+#   the back/forward cache ("pageshow" with persisted: no script runs again, so it listens).
+RUNTIME = (
+    "(function(w,d,T,L){var G=w.giosgDjango;if(G)return;G=w.giosgDjango={t:T};"
+    'var K="giosg_django:logout";'
+    "function seen(){try{return+w.localStorage.getItem(K)||0}catch(e){return 0}}"
+    "G.run=function(c){for(var i=0;i<c.length;i++){var a=c[i].slice();"
+    "for(var j=2;j<a.length;j++)if(a[j]===null)a[j]=void 0;"
+    'if(a[0]==="giosg_django"){if(a[1]==="loggedOut")G.loggedOut(a[2])}'
+    "else w._giosg.apply(w,a)}};"
+    "G.out=function(t){if(t===void 0)t=seen();if(t>G.t){G.t=t;G.run(L)}};"
+    "G.stale=function(){return seen()>G.t};"
+    "G.loggedOut=function(t){try{if(t>seen())w.localStorage.setItem(K,String(t))}catch(e){}"
+    "G.t=Math.max(G.t,t)};"
+    'd.addEventListener("giosg:calls",function(e){if(e.detail&&e.detail.calls)'
+    "G.run(e.detail.calls)});"
+    'w.addEventListener("storage",function(e){if(e.key===K)G.out(+e.newValue||0)});'
+    'w.addEventListener("pageshow",function(e){if(e.persisted)G.out(seen())});'
+    "})(window,document,"
+)
+
+
+def runtime(render_time_ms: int, logout_calls: Sequence[Sequence[Any]]) -> str:
+    """The page runtime above, for a page rendered at ``render_time_ms``."""
+    return RUNTIME + str(render_time_ms) + "," + dumps(logout_calls) + ");"
+
+
+def unless_stale(statements: str) -> str:
+    """Run ``statements`` only if no logout happened since the page was rendered (a page shown
+    again from the HTTP cache after a logout runs the logout calls instead)."""
+    return "if(giosgDjango.stale())giosgDjango.out();else{" + statements + "}"
+
+
+def marker(module: str, method: str, args: Sequence[Any]) -> str:
+    """A giosg_django marker as a statement for the page runtime."""
+    return "giosgDjango.run([" + dumps([module, method, *args]) + "]);"
+
+
 @functools.lru_cache(maxsize=64)
 def loader(host: str, company_id: str) -> str:
     """giosg's script tag body (``/live2/``), with the host and company id as JSON literals."""

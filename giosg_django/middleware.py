@@ -3,6 +3,7 @@ with ``AUTO_INJECT`` puts the ``{% giosg_visitor %}`` output into pages that lac
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
@@ -44,7 +45,9 @@ class GiosgMiddleware:
             except Exception:
                 fault("loading pending giosg calls from the session")
         response = cast(HttpResponseBase, self.get_response(request))
-        if self.wants_injection(request, giosg, response):
+        if self.wants_htmx_delivery(request, giosg, response):
+            self.deliver_htmx(request, giosg, response)
+        elif self.wants_injection(request, giosg, response):
             self.inject(request, response)
         self.finish(request, giosg, response)
         return response
@@ -66,8 +69,10 @@ class GiosgMiddleware:
                 fault("reading the user with request.auser()")
         get_response = cast(Callable[[HttpRequest], Awaitable[HttpResponseBase]], self.get_response)
         response = await get_response(request)
-        if self.wants_injection(request, giosg, response):
-            # Rendering may call the project's settings callables, which may query the database.
+        # Rendering may call the project's settings callables, which may query the database.
+        if self.wants_htmx_delivery(request, giosg, response):
+            await sync_to_async(self.deliver_htmx)(request, giosg, response)
+        elif self.wants_injection(request, giosg, response):
             await sync_to_async(self.inject)(request, response)
         self.finish(request, giosg, response)
         return response
@@ -97,6 +102,27 @@ class GiosgMiddleware:
             except Exception:
                 fault("reading the CSP nonce")
 
+    def wants_htmx_delivery(
+        self, request: HttpRequest, giosg: Giosg, response: HttpResponseBase
+    ) -> bool:
+        """An htmx request (HTMX on) whose response htmx handles: not a redirect or an error,
+        nor one that sends the browser elsewhere (its calls wait for the page it lands on)."""
+        if not giosg.pending or not render.is_htmx(request, get_config()):
+            return False
+        return 200 <= response.status_code < 300 and not any(
+            response.has_header(name) for name in HTMX_NAVIGATION
+        )
+
+    def deliver_htmx(self, request: HttpRequest, giosg: Giosg, response: HttpResponseBase) -> None:
+        try:
+            delivered, used = render.htmx_delivery(request)
+            if delivered:
+                set_trigger(response, {"target": "body", "calls": delivered})
+                giosg.mark_rendered("", giosg.rendered_upto + used)  # the cache headers
+            giosg.delivered_by_header = used
+        except Exception:
+            fault("delivering giosg calls to htmx")
+
     def wants_injection(
         self, request: HttpRequest, giosg: Giosg, response: HttpResponseBase
     ) -> bool:
@@ -104,6 +130,7 @@ class GiosgMiddleware:
         return (
             get_config()["AUTO_INJECT"]
             and not giosg.visitor_rendered
+            and not render.is_htmx(request, get_config())
             and not giosg.exempt
             and is_page(request, response)
             and inject.can_inject(response)
@@ -128,7 +155,10 @@ class GiosgMiddleware:
         if not giosg.pending and not giosg.rendered:
             return  # the common case: nothing queued, nothing rendered
         try:
-            delivered = giosg.delivered = delivered_count(request, giosg, response)
+            if giosg.delivered_by_header is not None:
+                delivered = giosg.delivered = giosg.delivered_by_header
+            else:
+                delivered = giosg.delivered = delivered_count(request, giosg, response)
             if giosg.rendered:
                 # The page carries this visitor's calls: no shared cache may keep it.
                 if response.has_header("Cache-Control"):
@@ -147,6 +177,24 @@ class GiosgMiddleware:
                 pending.save(session, pending.cap(remaining, get_config()["MAX_PENDING"]))
         except Exception:
             fault("storing pending giosg calls in the session")
+
+
+# Response headers with which htmx leaves the page instead of handling the response.
+HTMX_NAVIGATION = ("HX-Redirect", "HX-Location", "HX-Refresh")
+TRIGGER_EVENT = "giosg:calls"
+
+
+def set_trigger(response: HttpResponseBase, detail: dict[str, Any]) -> None:
+    """Add giosg's event to the response's HX-Trigger, keeping the view's own triggers (a
+    list of event names becomes htmx's JSON form, each with an empty detail)."""
+    current = response.get("HX-Trigger", "").strip()
+    if current.startswith("{"):
+        triggers = json.loads(current)
+    else:
+        triggers = {name.strip(): {} for name in current.split(",") if name.strip()}
+    triggers[TRIGGER_EVENT] = detail
+    # ASCII JSON: a header value must be Latin-1, and JSON.parse reads \uXXXX escapes.
+    response["HX-Trigger"] = json.dumps(triggers, ensure_ascii=True, separators=(",", ":"))
 
 
 def is_page(request: HttpRequest, response: HttpResponseBase) -> bool:

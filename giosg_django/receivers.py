@@ -7,12 +7,14 @@ the request, so the flush cannot take them: the middleware stores them in the ne
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
+from . import calls
 from .api import get_giosg
 from .calls import IDENTITY_CHANGED
 from .conf import get_config
@@ -43,3 +45,5 @@ def logged_out(*, request: Any = None, **kwargs: Any) -> None:
         giosg.chat.close(hide=True)
     if config["CLEAR_VARIABLES_ON_LOGOUT"]:
         giosg.visitor.remove_all()
+    if config["CROSS_TAB_LOGOUT"]:
+        giosg.add(calls.logged_out(int(time.time() * 1000)))

@@ -10,6 +10,7 @@ chat widget never takes a page down.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,14 +22,15 @@ from django.utils.safestring import SafeString, mark_safe
 
 from . import calls, identity, js
 from .api import get_giosg
-from .calls import IDENTITY_CHANGED, Call
+from .calls import IDENTITY_CHANGED, MARKER_MODULE, Call
 from .conf import GiosgConfig, get_config
 from .signing import sign
 
 logger = logging.getLogger("giosg_django")
 
-# Set on the request once the loader is on the page, so several tags render it once.
+# Set on the request once the loader (the runtime) is on the page, so several tags render it once.
 LOADER_FLAG = "_giosg_loader_rendered"
+RUNTIME_FLAG = "_giosg_runtime_rendered"
 
 DJANGO_GET_NONCE: Callable[[HttpRequest], Any] | None
 try:  # Django 6's own CSP middleware, as it stores the request's nonce.
@@ -73,24 +75,60 @@ def is_enabled(request: HttpRequest | None, config: GiosgConfig) -> bool:
         return False
 
 
-def call_js(call: Call, request: HttpRequest | None, config: GiosgConfig) -> str:
-    """One call as a JS statement; a ``visitor.submit`` is signed here, at render time."""
+def final_args(call: Call, request: HttpRequest | None, config: GiosgConfig) -> tuple[Any, ...]:
+    """A call's arguments as giosg gets them: a ``visitor.submit`` is signed here, at render
+    time, so a call that waited is signed fresh."""
     args = call.args
     if call.sign is not False and (call.module, call.method) == ("visitor", "submit"):
         key = config.signing_key(request)
         if key:
-            token = sign(
-                args[0],
-                key=key,
-                algorithm=config["SIGNING_ALGORITHM"],
-                ttl=config["TOKEN_TTL"],
-            )
-            args = (token, config["SIGNING_ALGORITHM"], *args[2:])
+            algorithm = config["SIGNING_ALGORITHM"]
+            token = sign(args[0], key=key, algorithm=algorithm, ttl=config["TOKEN_TTL"])
+            args = (token, algorithm, *args[2:])
         elif call.sign is True:
             raise ImproperlyConfigured(
                 f"{call.name}(signed=True) needs GIOSG['SIGNING_KEY'], which is not set"
             )
-    return js.call(call.module, call.method, args)
+    return args
+
+
+def call_js(call: Call, request: HttpRequest | None, config: GiosgConfig) -> str:
+    """One call as a JS statement."""
+    if call.module == MARKER_MODULE:
+        return js.marker(call.module, call.method, call.args)
+    return js.call(call.module, call.method, final_args(call, request, config))
+
+
+def is_htmx(request: HttpRequest | None, config: GiosgConfig) -> bool:
+    """A request made by htmx, whose pending calls go in its HX-Trigger header (HTMX)."""
+    return bool(
+        config["HTMX"] and request is not None and request.headers.get("HX-Request") == "true"
+    )
+
+
+def logout_calls(config: GiosgConfig) -> list[list[Any]]:
+    """What a logout does in the browser, per CLOSE_CHAT_ON_LOGOUT/CLEAR_VARIABLES_ON_LOGOUT."""
+    parts = []
+    if config["CLOSE_CHAT_ON_LOGOUT"]:
+        parts.append(["chat", "close", {"hide": True}])
+    if config["CLEAR_VARIABLES_ON_LOGOUT"]:
+        parts.append(["visitor", "removeAll"])
+    return parts
+
+
+def has_runtime(config: GiosgConfig) -> bool:
+    return bool(config["HTMX"] or config["CROSS_TAB_LOGOUT"])
+
+
+def runtime_js(request: HttpRequest | None, config: GiosgConfig) -> str:
+    """The page runtime (htmx delivery, cross-tab logout), once per response."""
+    if not has_runtime(config):
+        return ""
+    if request is not None:
+        if getattr(request, RUNTIME_FLAG, False):
+            return ""
+        setattr(request, RUNTIME_FLAG, True)
+    return js.runtime(int(time.time() * 1000), logout_calls(config))
 
 
 def loader_js(request: HttpRequest | None, config: GiosgConfig) -> str:
@@ -119,66 +157,114 @@ def giosg_script(request: HttpRequest | None) -> SafeString:
 
 
 def giosg_visitor(request: HttpRequest | None) -> SafeString:
-    """``{% giosg_visitor %}``: in one ``<script>``, the loader, the calls waiting for this
-    visitor in order, then the signed-in user's identity. The middleware drops the waiting
-    calls from the session once the response carrying them is sent."""
+    """``{% giosg_visitor %}``: in one ``<script>``, the loader, the page runtime, the calls
+    waiting for this visitor in order, then the signed-in user's identity. The middleware drops
+    the waiting calls from the session once the response carrying them is sent. On an htmx
+    request it renders nothing: the middleware delivers the calls in the HX-Trigger header."""
     config = get_config()
     if not is_enabled(request, config):
         return SafeString()
-    loader = loader_js(request, config)
     giosg = get_giosg(request)
     if giosg is not None:
         giosg.visitor_rendered = True
+    if is_htmx(request, config):
+        return SafeString()
+    loader = loader_js(request, config)
+    runtime = runtime_js(request, config)
     batch = giosg.unrendered() if giosg is not None else []
+    replace = IDENTITY_CHANGED in batch
     statements = []
-    for call in batch:
-        if call == IDENTITY_CHANGED:
+    for call in [*batch, *identity_calls(request, config, replace=replace)]:
+        if call == IDENTITY_CHANGED or (call.module == MARKER_MODULE and not has_runtime(config)):
             continue
         try:
             statements.append(call_js(call, request, config))
         except Exception:
             fault(f"rendering {call.name}")
-    identity = identity_js(request, config, replace=IDENTITY_CHANGED in batch)
-    statements.extend(identity)
-    if statements:
-        # The loader defines giosg's queue; without it the calls define it themselves.
-        html = script(loader + "".join(statements) if loader else js.calls(statements), request)
-    elif loader:
-        html = script(loader, request)
-    else:
+    body = "".join(statements)
+    if body and config["CROSS_TAB_LOGOUT"]:
+        body = js.unless_stale(body)
+    # The loader defines giosg's queue; without it, the queue is defined first.
+    queue = js.QUEUE if not loader and (runtime or body) else ""
+    text = loader + queue + runtime + body
+    if not text:
         return SafeString()
-    if giosg is not None and (batch or identity):
+    html = script(text, request)
+    if giosg is not None and (batch or body):
         giosg.mark_rendered(html, giosg.rendered_upto + len(batch))
     return html
 
 
-def identity_js(request: HttpRequest | None, config: GiosgConfig, *, replace: bool) -> list[str]:
-    """The signed-in user's variables and identifier; nothing for an anonymous visitor."""
+def identity_calls(
+    request: HttpRequest | None, config: GiosgConfig, *, replace: bool
+) -> list[Call]:
+    """The signed-in user's variables and identifier; nothing for an anonymous visitor, and
+    nothing identifying for an impersonated user."""
     if request is None:
         return []
     try:
         if not identity.is_signed_in(request):
             return []
         if identity.is_impersonated(request) and not config["IDENTIFY_IMPERSONATED"]:
-            # Nobody is identified as the impersonated user; on the change of user (the
-            # marker), what was attached before is cleared, as after any change of user.
-            return [js.call("visitor", "removeAll", ())] if replace else []
+            # On the change of user (the marker), what was attached before is cleared, as
+            # after any change of user.
+            return [calls.visitor_remove_all()] if replace else []
     except Exception:
         fault("reading request.user")
         return []
-    parts: list[tuple[str, Callable[[], Call | None]]] = [
-        ("VISITOR_VARIABLES", lambda: identity.variables_call(request, config, replace=replace)),
-        ("VISITOR_IDENTIFIER", lambda: identity.identifier_call(request, config)),
-    ]
-    statements = []
-    for what, build in parts:
+    found = []
+    for what, build in (
+        ("VISITOR_VARIABLES", identity.variables_call),
+        ("VISITOR_IDENTIFIER", identity.identifier_call),
+    ):
         try:
-            call = build()
-            if call is not None:
-                statements.append(call_js(call, request, config))
+            call = build(request, config, replace=replace)
         except Exception:
             fault(f"GIOSG[{what!r}]")
-    return statements
+            continue
+        if call is not None:
+            found.append(call)
+    return found
+
+
+# HX-Trigger travels in a response header; proxies and servers commonly refuse headers past
+# 8 KB, so calls past this budget wait for the next response.
+HEADER_BUDGET = 6000
+
+
+def htmx_delivery(request: HttpRequest) -> tuple[list[list[Any]], int]:
+    """For an htmx response: the waiting calls as JSON arrays for the HX-Trigger event (a
+    top-level ``null`` is ``undefined``), then the identity after a change of user; and how
+    many waiting calls that uses up."""
+    config = get_config()
+    giosg = get_giosg(request)
+    if giosg is None or not is_enabled(request, config):
+        return [], 0
+    delivered: list[list[Any]] = []
+    size = used = 0
+    for call in giosg.unrendered():
+        item = None
+        if call.module == MARKER_MODULE:
+            if call != IDENTITY_CHANGED and has_runtime(config):
+                item = [call.module, call.method, *call.args]
+        else:
+            try:
+                item = [call.module, call.method, *final_args(call, request, config)]
+            except Exception:
+                fault(f"rendering {call.name}")
+        if item is not None:
+            size += len(js.dumps(item))
+            if size > HEADER_BUDGET and delivered:
+                break
+            delivered.append(item)
+        used += 1
+    if IDENTITY_CHANGED in giosg.pending[giosg.rendered_upto : giosg.rendered_upto + used]:
+        for call in identity_calls(request, config, replace=True):
+            try:
+                delivered.append([call.module, call.method, *final_args(call, request, config)])
+            except Exception:
+                fault(f"rendering {call.name}")
+    return delivered, used
 
 
 def giosg_call(request: HttpRequest | None, name: str, /, *args: Any, **kwargs: Any) -> SafeString:

@@ -78,6 +78,8 @@ class EngineResult:
     inserted: list[dict[str, Any]]
     errors: list[str]
     pwned: str | None
+    listeners: list[str] = field(default_factory=list)
+    storage: dict[str, str] = field(default_factory=dict)
     scripts: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -126,6 +128,8 @@ class NodeEngine:
             inserted=data["inserted"],
             errors=data["errors"],
             pwned=data["pwned"],
+            listeners=data["listeners"],
+            storage=data["storage"],
             scripts=scripts,
         )
 

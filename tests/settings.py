@@ -16,6 +16,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "giosg_django",
     "tests",
+    "hijack",  # django-hijack, for the impersonation tests
 ]
 
 MIDDLEWARE = [

@@ -1,5 +1,5 @@
 from django.contrib.auth.views import LoginView, LogoutView
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -18,8 +18,12 @@ urlpatterns = [
     path("async/in-loop/", views.async_render_in_loop),
     path("async/logout/", views.async_logout_and_render),
     path("plain/", views.plain),
+    path("htmx/<str:version>/htmx.js", views.htmx_script),
+    path("htmx/<str:version>/page/", views.htmx_page),
+    path("live2/<str:company>", views.giosg_stub),
     path("inject/exempt/", views.exempt_page),
     path("inject/async-exempt/", views.async_exempt_page),
     path("inject/async-full/", views.async_full_page),
     path("inject/<str:kind>/", views.inject_page),
+    path("hijack/", include("hijack.urls")),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib.auth import alogout, logout
 from django.http import (
     HttpRequest,
@@ -94,6 +95,16 @@ def queue_goal(request: HttpRequest, goal: str, kind: str) -> HttpResponseBase:
         # A template rendered for something other than the response delivers nothing.
         body = render_to_string("page.html", request=request)
         return HttpResponse(f"<html><body>sent {len(body)} characters</body></html>")
+    if kind == "fragment":
+        return HttpResponse("<p id='out'>done</p>")
+    if kind == "trigger":
+        response = HttpResponse("<p id='out'>done</p>")
+        response["HX-Trigger"] = request.GET["trigger"]
+        return response
+    if kind in ("hx-redirect", "hx-location", "hx-refresh"):
+        response = HttpResponse("")
+        response[kind.title()] = "true" if kind == "hx-refresh" else "/page/"
+        return response
     if kind == "late":
         response = render(request, "page.html")
         request.giosg.goal.matches(goal + "-late")  # type: ignore[attr-defined]
@@ -244,3 +255,24 @@ async def async_exempt_page(request: HttpRequest) -> HttpResponse:
 async def async_full_page(request: HttpRequest) -> HttpResponse:
     request.giosg.goal.matches("async-full")  # type: ignore[attr-defined]
     return HttpResponse(FULL_PAGE)
+
+
+HTMX_FILES = {
+    "2": settings.BASE_DIR / "js" / "node_modules" / "htmx2" / "dist" / "htmx.js",
+    "4": settings.BASE_DIR / "js" / "node_modules" / "htmx4" / "dist" / "htmx.js",
+}
+
+
+def htmx_script(request: HttpRequest, version: str) -> HttpResponse:
+    """The real htmx library, served locally (installed from the npm registry by make test)."""
+    return HttpResponse(HTMX_FILES[version].read_bytes(), content_type="text/javascript")
+
+
+def htmx_page(request: HttpRequest, version: str) -> HttpResponse:
+    body = request.GET.get("body", "htmx page")
+    return render(request, "htmx.html", {"version": version, "body": body})
+
+
+def giosg_stub(request: HttpRequest, company: str) -> HttpResponse:
+    """Stands in for giosg's client script (the browser reaches no other host)."""
+    return HttpResponse("/* giosg stub */", content_type="text/javascript")

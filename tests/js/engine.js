@@ -20,6 +20,8 @@ function run(scripts) {
       },
     },
   };
+  const listeners = [];
+  const storage = new Map();
   const sandbox = {
     document: {
       createElement(tag) {
@@ -28,17 +30,25 @@ function run(scripts) {
       getElementsByTagName(tag) {
         return String(tag).toLowerCase() === "script" ? [firstScript] : [];
       },
+      addEventListener(type) {
+        listeners.push("document:" + type);
+      },
+    },
+    localStorage: {
+      getItem: (key) => (storage.has(key) ? storage.get(key) : null),
+      setItem: (key, value) => storage.set(key, String(value)),
     },
     console: { log() {}, error() {} },
   };
   const context = vm.createContext(sandbox);
   vm.runInContext("var window = this;", context);
+  context.addEventListener = (type) => listeners.push("window:" + type);
   const errors = [];
   for (const code of scripts) {
     try {
       new vm.Script(code).runInContext(context, { timeout: 2000 });
     } catch (err) {
-      errors.push(String(err && err.stack ? err.stack.split("\n")[0] : err));
+      errors.push(String(err && err.message ? err.name + ": " + err.message : err));
     }
   }
   const giosg = context._giosg;
@@ -49,6 +59,8 @@ function run(scripts) {
     host: giosg ? encodeArg(giosg._h) : UNDEFINED,
     inserted,
     errors,
+    listeners,
+    storage: Object.fromEntries(storage),
     pwned: context.__pwned === undefined ? null : String(context.__pwned),
   };
 }

@@ -1,0 +1,211 @@
+"""htmx: a request made by htmx gets its pending calls in its own response's HX-Trigger header,
+exactly once and never also inline; a full page behaves as before. Test-client tests for the
+rules, and Chromium with the real htmx 2 and htmx 4 (served locally) for the behaviour."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from django.conf import settings
+from django.test import Client, override_settings
+
+from .cases import KEY
+from .servers import wsgi_server
+
+pytestmark = pytest.mark.django_db
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def trigger_calls(response: Any) -> list[list[Any]]:
+    triggers = json.loads(response["HX-Trigger"])
+    detail = triggers["giosg:calls"]
+    assert detail["target"] == "body"
+    calls: list[list[Any]] = detail["calls"]
+    return calls
+
+
+def page_goals(js_engine: Any, response: Any) -> list[str]:
+    result = js_engine.run(response.content.decode())
+    assert result.errors == []
+    return [args[2] for args in result.calls or [] if args[:2] == ["goal", "matches"]]
+
+
+def test_an_htmx_fragment_gets_the_calls_in_its_header_once(client: Client, js_engine: Any) -> None:
+    client.get("/queue/before/json/")  # not htmx: waits
+    response = client.get("/queue/hx/fragment/", **HX)
+    assert trigger_calls(response) == [["goal", "matches", "before"], ["goal", "matches", "hx"]]
+    assert "private" in response["Cache-Control"]
+    assert page_goals(js_engine, client.get("/page/")) == []  # nothing repeated
+
+
+def test_a_boosted_page_gets_them_in_the_header_and_not_inline(
+    client: Client, js_engine: Any
+) -> None:
+    client.get("/queue/before/json/")
+    response = client.get("/queue/boosted/page/", HTTP_HX_BOOSTED="true", **HX)
+    assert trigger_calls(response) == [
+        ["goal", "matches", "before"],
+        ["goal", "matches", "boosted"],
+    ]
+    assert b"_giosg" not in response.content  # {% giosg_visitor %} renders nothing
+    assert page_goals(js_engine, client.get("/page/")) == []
+
+
+@pytest.mark.parametrize(
+    ("view_trigger", "expected"),
+    [
+        ("saved", {"saved": {}}),
+        ("saved, closed", {"saved": {}, "closed": {}}),
+        ('{"saved": {"id": 3}}', {"saved": {"id": 3}}),
+    ],
+)
+def test_the_views_own_triggers_are_kept(
+    client: Client, view_trigger: str, expected: dict[str, Any]
+) -> None:
+    response = client.get(f"/queue/hx/trigger/?trigger={view_trigger}", **HX)
+    triggers = json.loads(response["HX-Trigger"])
+    assert triggers.pop("giosg:calls")["calls"] == [["goal", "matches", "hx"]]
+    assert triggers == expected
+
+
+@pytest.mark.parametrize("kind", ["redirect", "hx-redirect", "hx-location", "hx-refresh"])
+def test_responses_that_leave_the_page_leave_the_calls_waiting(
+    client: Client, js_engine: Any, kind: str
+) -> None:
+    response = client.get(f"/queue/hx/{kind}/", **HX)
+    assert "HX-Trigger" not in response
+    assert page_goals(js_engine, client.get("/page/")) == ["hx"]
+
+
+def test_undefined_arguments_and_signed_submits_in_the_header(client: Client) -> None:
+    with override_settings(GIOSG={**settings.GIOSG, "SIGNING_KEY": KEY}):
+        client.get("/cases/call-start-audio,submit-basic/json/")
+        calls = trigger_calls(client.get("/queue/hx/fragment/", **HX))
+    start, submit, goal = calls
+    assert start == ["call", "start", "Operator name", None, "audio"]  # null is undefined
+    assert submit[:2] == ["visitor", "submit"] and submit[3:] == ["HS256"]
+    assert jwt.decode(submit[2], KEY, algorithms=["HS256"])["username"] == "John Doe"
+    assert goal == ["goal", "matches", "hx"]
+
+
+def test_the_header_stays_small_and_the_rest_waits(client: Client, js_engine: Any) -> None:
+    big = "x" * 1500
+    with override_settings(GIOSG={**settings.GIOSG, "MAX_PENDING": 100}):
+        for i in range(8):
+            client.get(f"/queue/{i}-{big}/json/")
+        response = client.get("/queue/last/fragment/", **HX)
+        delivered = [call[2] for call in trigger_calls(response)]
+        assert len(response["HX-Trigger"]) < 8000
+        rest = page_goals(js_engine, client.get("/page/"))
+    assert 0 < len(delivered) < 9
+    assert delivered + rest == [f"{i}-{big}" for i in range(8)] + ["last"]
+
+
+@override_settings(GIOSG={**settings.GIOSG, "HTMX": False})
+def test_with_htmx_off_an_htmx_request_is_like_any_other(client: Client, js_engine: Any) -> None:
+    response = client.get("/queue/hx/page/", **HX)
+    assert "HX-Trigger" not in response
+    assert page_goals(js_engine, response) == ["hx"]
+
+
+def test_login_and_logout_through_htmx(client: Client, django_user_model: Any) -> None:
+    django_user_model.objects.create_user("ada", "ada@example.com", "pw")
+    client.get("/accounts/login/")
+    response = client.post(
+        "/accounts/login/", {"username": "ada", "password": "pw"}, follow=True, **HX
+    )
+    calls = trigger_calls(response)
+    assert calls[0] == [
+        "visitor",
+        "submit",
+        {"username": "ada", "email": "ada@example.com"},
+        "plain",
+        True,
+    ]
+    response = client.post("/accounts/logout/", follow=True, **HX)
+    close, clear, logged_out = trigger_calls(response)
+    assert (close, clear) == (["chat", "close", {"hide": True}], ["visitor", "removeAll"])
+    assert logged_out[:2] == ["giosg_django", "loggedOut"] and isinstance(logged_out[2], int)
+
+
+# --- in Chromium, with the real htmx ----------------------------------------------------------
+
+HTMX_DIR = Path(__file__).parent / "js" / "node_modules"
+GOALS_JS = "() => (window._giosg._e || []).filter(c => c[0] === 'goal').map(c => c[2])"
+
+
+def require_htmx(version: str) -> None:
+    if not (HTMX_DIR / f"htmx{version}" / "dist" / "htmx.js").exists():
+        from .conftest import missing
+
+        missing(f"htmx {version}", "run `make test` (it installs tests/js with npm ci)")
+
+
+def csp_settings() -> dict[str, Any]:
+    pytest.importorskip("csp")
+    from csp.constants import NONCE, SELF
+
+    middleware = [*settings.MIDDLEWARE]
+    middleware.insert(1, "csp.middleware.CSPMiddleware")
+    return {
+        "MIDDLEWARE": middleware,
+        "SESSION_ENGINE": "django.contrib.sessions.backends.signed_cookies",
+        "CONTENT_SECURITY_POLICY": {
+            "DIRECTIVES": {"default-src": [SELF], "script-src": [NONCE], "style-src": [SELF]}
+        },
+    }
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("version", ["2", "4"])
+def test_hx_post_and_hx_boost_in_chromium_under_a_nonce_policy(
+    browser_page: Any, version: str
+) -> None:
+    require_htmx(version)
+    page = browser_page.page
+    with wsgi_server(**csp_settings()) as url:
+        page.goto(f"{url}/htmx/{version}/page/")
+        assert page.evaluate("() => typeof htmx") == "object"
+        assert page.evaluate(GOALS_JS) == []
+
+        page.click("#post")
+        page.wait_for_selector("#out:text('done')")
+        page.wait_for_function("() => (window._giosg._e || []).length > 0")
+        assert page.evaluate(GOALS_JS) == ["htmx-post"]
+
+        page.evaluate("() => fetch('/queue/before-boost/json/')")  # not htmx: waits
+        page.click("#boost")
+        page.wait_for_selector("#body:text('boosted')")
+        page.wait_for_function(f"() => ({GOALS_JS})().length === 2")
+        assert page.evaluate(GOALS_JS) == ["htmx-post", "before-boost"]
+        assert page.evaluate("() => window.giosgDjango.t") > 0  # the same page: no reload
+
+        page.goto(f"{url}/htmx/{version}/page/")  # a full load repeats nothing
+        assert page.evaluate(GOALS_JS) == []
+    assert browser_page.errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("version", ["2", "4"])
+def test_logout_through_a_boosted_form_in_chromium(
+    live_server: Any, browser_page: Any, django_user_model: Any, version: str
+) -> None:
+    require_htmx(version)
+    django_user_model.objects.create_user("ada", "ada@example.com", "pw")
+    page = browser_page.page
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", "pw")
+    with page.expect_navigation():
+        page.click("#login button")
+    page.goto(f"{live_server.url}/htmx/{version}/page/")
+    assert [c[:2] for c in browser_page.queue()] == [["visitor", "submit"]]
+    page.click("#logout button")
+    page.wait_for_function("() => window._giosg._e.length >= 3")
+    assert browser_page.queue()[1:] == [["chat", "close", {"hide": True}], ["visitor", "removeAll"]]
+    assert page.evaluate("() => localStorage.getItem('giosg_django:logout')") is not None
+    assert browser_page.errors == []
