@@ -47,7 +47,13 @@ def is_signed_in(request: HttpRequest) -> bool:
 
 def is_impersonated(request: HttpRequest) -> bool:
     """Whether an admin is acting as this user (django-hijack sets ``user.is_hijacked``)."""
-    return bool(getattr(current_user(request), "is_hijacked", False))
+    flag = getattr(current_user(request), "is_hijacked", None)
+    if flag is None:
+        # The async path reads the user with request.auser(), which django-hijack does not
+        # wrap: ask its record in the session (loaded already, so no query here).
+        session = getattr(request, "session", None)
+        flag = session is not None and bool(session.get("hijack_history"))
+    return bool(flag)
 
 
 def variables_call(request: HttpRequest, config: GiosgConfig, *, replace: bool) -> Call | None:

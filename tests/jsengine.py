@@ -99,10 +99,12 @@ class NodeEngine:
         )
         self._lock = threading.Lock()
 
-    def run_scripts(self, scripts: list[str]) -> dict[str, Any]:
+    def run_scripts(
+        self, scripts: list[str], storage: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         assert self._process.stdin and self._process.stdout
         # ensure_ascii keeps lone surrogates as \\udXXX escapes that JSON.parse restores.
-        line = json.dumps({"scripts": scripts}, ensure_ascii=True)
+        line = json.dumps({"scripts": scripts, "storage": storage or {}}, ensure_ascii=True)
         with self._lock:
             self._process.stdin.write(line + "\n")
             self._process.stdin.flush()
@@ -114,10 +116,11 @@ class NodeEngine:
             raise RuntimeError(data["fatal"])
         return data
 
-    def run(self, html: str) -> EngineResult:
-        """Run every inline script of ``html`` (those without ``src``) in page order."""
+    def run(self, html: str, storage: dict[str, str] | None = None) -> EngineResult:
+        """Run every inline script of ``html`` (those without ``src``) in page order, with
+        ``storage`` as the page's localStorage."""
         scripts = [s for s in inline_scripts(html) if "src" not in s["attrs"]]
-        data = self.run_scripts([s["text"] for s in scripts])
+        data = self.run_scripts([s["text"] for s in scripts], storage)
         calls = None
         if data["calls"] is not None:
             calls = [[_decode(arg) for arg in args] for args in data["calls"]]

@@ -60,7 +60,10 @@ def selected(ids: str) -> list[CallCase]:
 
 
 def page(request: HttpRequest) -> HttpResponse:
-    return render(request, "page.html", {"body": request.GET.get("body", "page")})
+    response = render(request, "page.html", {"body": request.GET.get("body", "page")})
+    if "max_age" in request.GET:  # a site that lets browsers keep its pages
+        response["Cache-Control"] = f"max-age={int(request.GET['max_age'])}"
+    return response
 
 
 def cases_view(request: HttpRequest, ids: str, how: str) -> HttpResponse:

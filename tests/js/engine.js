@@ -11,7 +11,7 @@ function encodeArg(value) {
   return value === undefined ? UNDEFINED : value;
 }
 
-function run(scripts) {
+function run(scripts, initialStorage) {
   const inserted = [];
   const firstScript = {
     parentNode: {
@@ -21,7 +21,7 @@ function run(scripts) {
     },
   };
   const listeners = [];
-  const storage = new Map();
+  const storage = new Map(Object.entries(initialStorage || {}));
   const sandbox = {
     document: {
       createElement(tag) {
@@ -69,7 +69,8 @@ const rl = readline.createInterface({ input: process.stdin, terminal: false });
 rl.on("line", (line) => {
   let answer;
   try {
-    answer = run(JSON.parse(line).scripts);
+    const request = JSON.parse(line);
+    answer = run(request.scripts, request.storage);
   } catch (err) {
     answer = { fatal: String(err) };
   }
