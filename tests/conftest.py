@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,9 +54,9 @@ def chromium_path() -> str | None:
     return path if os.path.exists(path) else None
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright, for one test module.
+@contextmanager
+def launch_chromium(ignore_default_args: list[str] | None = None) -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (skipped, or failed under CI, when missing).
 
     Playwright's sync API runs an event loop in this thread, and Django refuses ORM calls next
     to a running loop; the live server and the tests' own ORM calls are safe here, so the
@@ -74,7 +75,9 @@ def browser() -> Iterator[Any]:
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()
     try:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=path, args=CHROMIUM_ARGS, ignore_default_args=ignore_default_args
+        )
         yield browser
         browser.close()
     finally:
@@ -83,6 +86,13 @@ def browser() -> Iterator[Any]:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium for one test module, as Playwright starts it."""
+    with launch_chromium() as browser:
+        yield browser
 
 
 # null when the page has no giosg at all; [] when giosg is there and its queue is empty.

@@ -9,7 +9,6 @@ live server itself, whose /live2/ stub stands in for giosg's script.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,7 +17,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from .conftest import CHROMIUM_ARGS, chromium_path, missing
+from .conftest import launch_chromium
 
 BROWSER = (pytest.mark.browser, pytest.mark.django_db(transaction=True))
 
@@ -33,27 +32,9 @@ PAGESHOW = "addEventListener('pageshow', e => { window.__persisted = e.persisted
 @pytest.fixture(scope="module", params=["default", "bfcache"])
 def chromium(request: Any) -> Iterator[tuple[Any, str]]:
     """Chromium as Playwright starts it (back/forward cache off), and with the cache on."""
-    path = chromium_path()
-    if path is None:
-        missing("Chromium", "install Debian's chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    playwright = sync_playwright().start()
-    try:
-        ignore = ["--disable-back-forward-cache"] if request.param == "bfcache" else None
-        browser = playwright.chromium.launch(
-            executable_path=path, args=CHROMIUM_ARGS, ignore_default_args=ignore
-        )
+    ignore = ["--disable-back-forward-cache"] if request.param == "bfcache" else None
+    with launch_chromium(ignore_default_args=ignore) as browser:
         yield browser, request.param
-        browser.close()
-    finally:
-        playwright.stop()
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
