@@ -1,0 +1,320 @@
+"""Servers the load and fault tests start: gunicorn with the test project, and Redis.
+
+Every process is started in its own session (process group), bound to 127.0.0.1 on a free
+port, waited for with a bounded poll, and stopped by signalling its whole group (SIGTERM,
+then SIGKILL), so a worker never outlives its test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository: tests/ is a package under it
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class Process:
+    """A started process group, its output going to ``output``."""
+
+    name: str
+    popen: subprocess.Popen[bytes]
+    output: Path
+
+    @property
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def text(self) -> str:
+        return self.output.read_text(errors="replace") if self.output.exists() else ""
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM to the group, then SIGKILL if it does not end in time."""
+        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(self.popen.pid, sig)
+            except ProcessLookupError:
+                break  # the group is gone
+            try:
+                self.popen.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                continue
+            # The leader ended; make sure no child of the group is left either.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            break
+
+
+def start(name: str, argv: list[str], output: Path, env: dict[str, str] | None = None) -> Process:
+    handle = output.open("ab")
+    try:
+        popen = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+    finally:
+        handle.close()
+    return Process(name, popen, output)
+
+
+def wait_for(process: Process, ready: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not process.alive:
+            raise RuntimeError(
+                f"{process.name} exited with {process.popen.returncode}:\n{process.text()[-4000:]}"
+            )
+        if ready():
+            return
+        time.sleep(0.05)
+    process.stop()
+    raise RuntimeError(f"{process.name} not ready after {timeout}s:\n{process.text()[-4000:]}")
+
+
+# --- the test project's database ------------------------------------------------------------
+
+
+def project_env(**extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("GIOSG_LOAD_") and key != "DJANGO_SETTINGS_MODULE"
+    }
+    env["DJANGO_SETTINGS_MODULE"] = "tests.load.settings"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+_TEMPLATES: dict[Path, Path] = {}
+
+
+def template_database(directory: Path, users: int) -> Path:
+    """A migrated database with ``users`` visitors, made once per test session in
+    ``directory``; each server gets its own copy (:func:`copy_database`)."""
+    if directory not in _TEMPLATES:
+        path = directory / f"template-{users}.sqlite3"
+        prepare_database(path, users)
+        _TEMPLATES[directory] = path
+    return _TEMPLATES[directory]
+
+
+def copy_database(template: Path, directory: Path) -> Path:
+    path = directory / "db.sqlite3"
+    shutil.copyfile(template, path)
+    return path
+
+
+def prepare_database(path: Path, users: int) -> None:
+    """Migrate ``path`` and create ``users`` visitors (see tests/load/prepare.py)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.load.prepare", str(users)],
+        env=project_env(GIOSG_LOAD_DB=str(path)),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"preparing the database failed:\n{result.stdout}\n{result.stderr}")
+
+
+# --- gunicorn ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Gunicorn:
+    process: Process
+    store: str
+    port: int
+    log: Path  # the giosg_django and django.request records (LOGGING in tests/load/settings.py)
+    access: Path  # gunicorn's access log: worker pid, method, path, query, status
+    env: dict[str, str] = field(repr=False, default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def served_by(self) -> list[tuple[int, str, str, str, int]]:
+        """(worker pid, method, path, query, status) for every request, in order."""
+        rows = []
+        text = self.access.read_text() if self.access.exists() else ""
+        for line in text.splitlines():
+            pid, method, path, query, status = line.split(" ")
+            rows.append((int(pid.strip("<>")), method, path, query, int(status)))
+        return rows
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+def _answers(port: int) -> bool:
+    import http.client
+
+    connection = http.client.HTTPConnection(HOST, port, timeout=2)
+    try:
+        connection.request("GET", "/page/")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def start_gunicorn(
+    directory: Path, database: Path, store: str, *, workers: int = 3, **extra: str
+) -> Gunicorn:
+    """gunicorn serving tests.load.settings with ``store`` sessions, ready to answer."""
+    log = directory / f"giosg-{store}.log"
+    access = directory / f"access-{store}.log"
+    for attempt in range(5):
+        port = free_port()
+        env = project_env(
+            GIOSG_LOAD_BIND=f"{HOST}:{port}",
+            GIOSG_LOAD_WORKERS=str(workers),
+            GIOSG_LOAD_STORE=store,
+            GIOSG_LOAD_DB=str(database),
+            GIOSG_LOAD_LOG=str(log),
+            GIOSG_LOAD_ACCESS_LOG=str(access),
+            **extra,
+        )
+        process = start(
+            "gunicorn",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:tests.load.gunicorn_conf",
+                "tests.load.wsgi:application",
+            ],
+            directory / f"gunicorn-{store}.out",
+            env,
+        )
+        try:
+            wait_for(process, lambda port=port: _answers(port), timeout=60)  # type: ignore[misc]
+        except RuntimeError:
+            process.stop()
+            if attempt == 4 or "Address already in use" not in process.text():
+                raise
+            continue
+        return Gunicorn(process, store, port, log, access, env)
+    raise AssertionError("unreachable")
+
+
+# --- Redis ------------------------------------------------------------------------------------
+
+REDIS_INSTALL = "install Debian's redis-server (apt-get install redis-server)"
+
+
+def redis_server_path() -> str | None:
+    return os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
+
+
+def require_redis_server() -> str:
+    """The redis-server binary; skips the test when it is missing (fails under CI)."""
+    path = redis_server_path()
+    if path is None:
+        message = f"redis-server not found; {REDIS_INSTALL} or set REDIS_SERVER=/path"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message} (CI is set, so this is a failure, not a skip)")
+        pytest.skip(message)
+    return path
+
+
+@dataclass
+class Redis:
+    """A redis-server on a loopback port, in memory only (``--save ''``, no AOF)."""
+
+    binary: str
+    directory: Path
+    port: int = 0
+    process: Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://{HOST}:{self.port}/0"
+
+    def _launch(self, port: int) -> Process:
+        argv = [self.binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly"]
+        argv += ["no", "--dir", str(self.directory), "--daemonize", "no"]
+        process = start("redis-server", argv, self.directory / "redis.out")
+        try:
+            wait_for(process, lambda: self.ping(port), timeout=20)
+        except RuntimeError:
+            process.stop()
+            raise
+        return process
+
+    def start(self) -> None:
+        """Start on a free port (a few tries, in case another process takes the port)."""
+        for attempt in range(5):
+            port = free_port()
+            try:
+                self.process = self._launch(port)
+            except RuntimeError:
+                if attempt == 4:
+                    raise
+                continue
+            self.port = port
+            return
+
+    def restart(self) -> None:
+        """Start again, empty, on the same port: the servers using it know only that one."""
+        assert self.process is not None and not self.process.alive
+        deadline = time.monotonic() + 20
+        while port_open(self.port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.process = self._launch(self.port)
+
+    @staticmethod
+    def ping(port: int) -> bool:
+        import redis
+
+        client = redis.Redis(host=HOST, port=port, socket_timeout=1, socket_connect_timeout=1)
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
