@@ -119,17 +119,17 @@ def project_env(**extra: str) -> dict[str, str]:
     return env
 
 
-_TEMPLATES: dict[Path, Path] = {}
+_TEMPLATES: dict[tuple[Path, int], Path] = {}
 
 
 def template_database(directory: Path, users: int) -> Path:
-    """A migrated database with ``users`` visitors, made once per test session in
-    ``directory``; each server gets its own copy (:func:`copy_database`)."""
-    if directory not in _TEMPLATES:
+    """A migrated database with ``users`` visitors, made once per test session (and number of
+    users) in ``directory``; each server gets its own copy (:func:`copy_database`)."""
+    if (directory, users) not in _TEMPLATES:
         path = directory / f"template-{users}.sqlite3"
         prepare_database(path, users)
-        _TEMPLATES[directory] = path
-    return _TEMPLATES[directory]
+        _TEMPLATES[directory, users] = path
+    return _TEMPLATES[directory, users]
 
 
 def copy_database(template: Path, directory: Path) -> Path:
@@ -244,7 +244,8 @@ REDIS_INSTALL = "install Debian's redis-server (apt-get install redis-server)"
 
 
 def redis_server_path() -> str | None:
-    return os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
+    path = os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
+    return path if path and os.path.exists(path) else None
 
 
 def require_redis_server() -> str:
