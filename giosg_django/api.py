@@ -70,6 +70,8 @@ class Giosg:
         # Calls loaded from the session followed by calls queued during this request, in order.
         self.pending: list[Call] = []
         self.stored_count = 0
+        self.stored_any = False  # the session held a value under our key (even a corrupt one)
+        self.session_key_before: str | None = None  # when giosg writes the session itself
         # Each rendered script holding pending calls, with how many calls it covers so far.
         self.rendered: list[tuple[str, int]] = []
         # The user as resolved on the async path (``await request.auser()``), else None.
@@ -114,8 +116,9 @@ class Giosg:
             )
         self.pending.append(call)
 
-    def restore(self, stored: list[Call]) -> None:
-        """Put calls loaded from the session before those queued so far."""
+    def restore(self, loaded: tuple[list[Call], bool]) -> None:
+        """Put calls loaded from the session (``pending.load``) before those queued so far."""
+        stored, self.stored_any = loaded
         self.stored_count = len(stored)
         self.pending[:0] = stored
 

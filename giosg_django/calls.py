@@ -56,7 +56,7 @@ class Call(NamedTuple):
             return logged_out(args[0])
         if f"{module}.{method}" not in CALLS or not isinstance(args, list):
             raise ValueError(f"not a stored giosg call: {module!r}.{method!r}")
-        if sign not in (None, True, False):
+        if sign is not None and type(sign) is not bool:
             raise ValueError("not a stored giosg call: bad sign flag")
         return cls(module, method, tuple(args), sign)
 

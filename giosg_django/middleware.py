@@ -11,6 +11,9 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
+from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.signed_cookies import SessionStore as CookieSession
+
 from . import inject, pending, render
 from .api import Giosg, get_giosg
 from .conf import get_config
@@ -49,7 +52,14 @@ class GiosgMiddleware:
             self.deliver_htmx(request, giosg, response)
         elif self.wants_injection(request, giosg, response):
             self.inject(request, response)
-        self.finish(request, giosg, response)
+        changed = self.finish(request, giosg, response)
+        if changed is not None:
+            try:
+                changed.save()
+            except Exception:
+                self.unsaved(changed)
+            else:
+                self.saved(giosg, changed)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -74,7 +84,14 @@ class GiosgMiddleware:
             await sync_to_async(self.deliver_htmx)(request, giosg, response)
         elif self.wants_injection(request, giosg, response):
             await sync_to_async(self.inject)(request, response)
-        self.finish(request, giosg, response)
+        changed = self.finish(request, giosg, response)
+        if changed is not None:
+            try:
+                await changed.asave()
+            except Exception:
+                self.unsaved(changed)
+            else:
+                self.saved(giosg, changed)
         return response
 
     def process_view(
@@ -149,11 +166,17 @@ class GiosgMiddleware:
         except Exception:
             fault("injecting giosg into the page")
 
-    def finish(self, request: HttpRequest, giosg: Giosg, response: HttpResponseBase) -> None:
+    def finish(
+        self, request: HttpRequest, giosg: Giosg, response: HttpResponseBase
+    ) -> SessionBase | None:
         """Drop the calls this response delivers and store the rest (only memory work here:
-        the session was loaded, or has no key, so this is safe on the async path too)."""
-        if not giosg.pending and not giosg.rendered:
-            return  # the common case: nothing queued, nothing rendered
+        the session was loaded, or has no key, so this is safe on the async path too).
+
+        Returns the session when only giosg changed it: the caller writes it then, inside
+        giosg's fault handling, so a session store that is down cannot turn the response
+        into an error (Django's SessionMiddleware would write it outside of it)."""
+        if not giosg.pending and not giosg.rendered and not giosg.stored_any:
+            return None  # the common case: nothing queued, nothing rendered
         try:
             if giosg.delivered_by_header is not None:
                 delivered = giosg.delivered = giosg.delivered_by_header
@@ -170,13 +193,33 @@ class GiosgMiddleware:
                 else:
                     response["Vary"] = "Cookie"
             remaining = giosg.pending[delivered:]
-            if not remaining and not giosg.stored_count:
-                return  # Nothing waits: no session is created or written.
+            if not remaining and not giosg.stored_any:
+                return None  # Nothing waits: no session is created or written.
             session = getattr(request, "session", None)
-            if session is not None:
-                pending.save(session, pending.cap(remaining, get_config()["MAX_PENDING"]))
+            if session is None:
+                return None
+            # Would Django's SessionMiddleware write this session without giosg? Not when it is
+            # unchanged, nor when it is empty (as logout() leaves it).
+            written_anyway = session.modified and not session.is_empty()
+            pending.save(session, pending.cap(remaining, get_config()["MAX_PENDING"]))
+            if session.modified and not written_anyway and not isinstance(session, CookieSession):
+                giosg.session_key_before = session.session_key
+                return cast(SessionBase, session)
         except Exception:
             fault("storing pending giosg calls in the session")
+        return None
+
+    def saved(self, giosg: Giosg, session: SessionBase) -> None:
+        # Written: Django's SessionMiddleware need not write it again, unless the session is
+        # new and its cookie must still be set.
+        if session.session_key is not None and session.session_key == giosg.session_key_before:
+            session.modified = False
+
+    def unsaved(self, session: SessionBase) -> None:
+        """The store refused giosg's write: leave the session as the view left it."""
+        session.pop(pending.SESSION_KEY, None)
+        session.modified = False
+        fault("writing the session (is its store down?); the pending giosg calls are lost")
 
 
 # Response headers with which htmx leaves the page instead of handling the response.

@@ -42,17 +42,20 @@ def encode(calls: Sequence[Call]) -> list[list[Any]]:
     return [call.to_session() for call in calls]
 
 
-def load(session: SessionBase) -> list[Call]:
-    """Pending calls in ``session``, without creating or loading a session that has no key."""
+def load(session: SessionBase) -> tuple[list[Call], bool]:
+    """Pending calls in ``session``, and whether it holds anything under our key at all (a
+    foreign value is then replaced), without creating or loading a session that has no key."""
     if session.session_key is None:
-        return []
-    return decode(session.get(SESSION_KEY))
+        return [], False
+    stored = session.get(SESSION_KEY)
+    return decode(stored), stored is not None
 
 
-async def aload(session: SessionBase) -> list[Call]:
+async def aload(session: SessionBase) -> tuple[list[Call], bool]:
     if session.session_key is None:
-        return []
-    return decode(await session.aget(SESSION_KEY))
+        return [], False
+    stored = await session.aget(SESSION_KEY)
+    return decode(stored), stored is not None
 
 
 def cap(calls: list[Call], limit: int) -> list[Call]:

@@ -170,3 +170,24 @@ def test_a_signed_cookie_session_stays_under_4096_bytes(
     delivered = goals(js_engine, client.get("/page/"))
     assert 0 < len(delivered) < len(goals_sent)
     assert delivered == goals_sent[-len(delivered) :]  # the newest, in order
+
+
+def test_a_foreign_value_is_replaced_so_it_is_reported_once(client: Client, caplog: Any) -> None:
+    client.get("/set-session/")
+    session = client.session
+    session[SESSION_KEY] = {"not": "ours"}
+    session.save()
+    with caplog.at_level(logging.WARNING, logger="giosg_django"):
+        client.get("/page/")
+        assert caplog.text.count("ignored") == 1
+        client.get("/page/")
+        assert caplog.text.count("ignored") == 1
+    assert SESSION_KEY not in Session.objects.get().get_decoded()
+
+
+@pytest.mark.parametrize("flag", [0, 1, "yes"])
+def test_a_stored_sign_flag_must_be_a_bool_or_none(flag: Any) -> None:
+    from giosg_django.calls import Call
+
+    with pytest.raises(ValueError, match="bad sign flag"):
+        Call.from_session(["goal", "matches", ["g"], flag])
