@@ -89,7 +89,12 @@ RUNTIME = (
 
 def runtime(render_time_ms: int, logout_calls: Sequence[Sequence[Any]]) -> str:
     """The page runtime above, for a page rendered at ``render_time_ms``."""
-    return RUNTIME + str(render_time_ms) + "," + dumps(logout_calls) + ");"
+    return RUNTIME + str(render_time_ms) + _runtime_end(dumps(logout_calls))
+
+
+@functools.lru_cache(maxsize=8)
+def _runtime_end(logout_calls_js: str) -> str:
+    return "," + logout_calls_js + ");"
 
 
 def unless_stale(statements: str) -> str:

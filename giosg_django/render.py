@@ -9,6 +9,7 @@ chat widget never takes a page down.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -101,17 +102,25 @@ def call_js(call: Call, request: HttpRequest | None, config: GiosgConfig) -> str
 
 def is_htmx(request: HttpRequest | None, config: GiosgConfig) -> bool:
     """A request made by htmx, whose pending calls go in its HX-Trigger header (HTMX)."""
+    # META, not request.headers: that builds a dict of every header on first use.
     return bool(
-        config["HTMX"] and request is not None and request.headers.get("HX-Request") == "true"
+        config["HTMX"] and request is not None and request.META.get("HTTP_HX_REQUEST") == "true"
     )
 
 
 def logout_calls(config: GiosgConfig) -> list[list[Any]]:
     """What a logout does in the browser, per CLOSE_CHAT_ON_LOGOUT/CLEAR_VARIABLES_ON_LOGOUT."""
-    parts = []
-    if config["CLOSE_CHAT_ON_LOGOUT"]:
+    return _logout_calls(
+        bool(config["CLOSE_CHAT_ON_LOGOUT"]), bool(config["CLEAR_VARIABLES_ON_LOGOUT"])
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _logout_calls(close: bool, clear: bool) -> list[list[Any]]:
+    parts: list[list[Any]] = []
+    if close:
         parts.append(["chat", "close", {"hide": True}])
-    if config["CLEAR_VARIABLES_ON_LOGOUT"]:
+    if clear:
         parts.append(["visitor", "removeAll"])
     return parts
 
