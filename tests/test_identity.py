@@ -252,3 +252,20 @@ def test_giosg_token_unknown_user() -> None:
 def test_giosg_token_without_a_key(ada: Any) -> None:
     with pytest.raises(CommandError, match="SIGNING_KEY'] is not set"):
         call_command("giosg_token", "ada")
+
+
+def test_giosg_token_host_not_allowed(ada: Any) -> None:
+    with (
+        override_settings(ALLOWED_HOSTS=["example.com"]),
+        giosg(SIGNING_KEY=KEY),
+        pytest.raises(CommandError, match="'evil.example' is not in ALLOWED_HOSTS"),
+    ):
+        call_command("giosg_token", "ada", "--host", "evil.example")
+
+
+def test_giosg_token_settings_callable_fails(ada: Any) -> None:
+    def broken(request: Any) -> str:
+        raise KeyError("GIOSG_SIGNING_KEY")
+
+    with giosg(SIGNING_KEY=broken), pytest.raises(CommandError, match="A GIOSG setting failed"):
+        call_command("giosg_token", "ada")

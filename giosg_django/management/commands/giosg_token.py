@@ -8,6 +8,7 @@ from typing import Any
 
 import jwt
 from django.contrib.auth import get_user_model
+from django.core.exceptions import DisallowedHost
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import HttpRequest
 
@@ -37,16 +38,25 @@ class Command(BaseCommand):
         request = HttpRequest()
         request.META.update({"SERVER_NAME": host, "SERVER_PORT": "443", "HTTP_HOST": host})
         request.user = user
+        try:
+            request.get_host()
+        except DisallowedHost:
+            raise CommandError(f"The host {host!r} is not in ALLOWED_HOSTS.") from None
         config = get_config()
-        key = config.signing_key(request)
+        try:
+            key = config.signing_key(request)
+            variables = (
+                config.call_hook("VISITOR_VARIABLES", request)
+                if config["VISITOR_VARIABLES"]
+                else None
+            )
+        except Exception as exc:
+            raise CommandError(f"A GIOSG setting failed for host {host!r}: {exc!r}") from exc
         if not key:
             raise CommandError(
-                "GIOSG['SIGNING_KEY'] is not set: there is nothing to sign with. Set it to the "
-                "key from the giosg console."
+                f"GIOSG['SIGNING_KEY'] is not set (or gives no key for host {host!r}): there is "
+                "nothing to sign with. Set it to the key from the giosg console."
             )
-        variables = (
-            config.call_hook("VISITOR_VARIABLES", request) if config["VISITOR_VARIABLES"] else None
-        )
         if variables is None:
             raise CommandError(f"GIOSG['VISITOR_VARIABLES'] gives no variables for {username!r}.")
         algorithm = config["SIGNING_ALGORITHM"]
