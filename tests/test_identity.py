@@ -258,7 +258,7 @@ def test_giosg_token_host_not_allowed(ada: Any) -> None:
     with (
         override_settings(ALLOWED_HOSTS=["example.com"]),
         giosg(SIGNING_KEY=KEY),
-        pytest.raises(CommandError, match="'evil.example' is not in ALLOWED_HOSTS"),
+        pytest.raises(CommandError, match=r"'evil\.example' is not in ALLOWED_HOSTS"),
     ):
         call_command("giosg_token", "ada", "--host", "evil.example")
 
