@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponseBase
 from . import render
 from .api import get_giosg
 from .conf import get_config
-from .middleware import is_page
+from .middleware import TRIGGER_EVENT, is_page
 from .signing import ALGORITHMS
 from .testing import GiosgCall, giosg_calls
 
@@ -48,6 +48,15 @@ def _describe(call: GiosgCall) -> dict[str, Any]:
     }
 
 
+def _header_calls(response: HttpResponseBase) -> list[GiosgCall]:
+    """Calls an htmx response carries in its HX-Trigger header."""
+    try:
+        detail = json.loads(response.get("HX-Trigger", "")).get(TRIGGER_EVENT, {})
+        return [GiosgCall(c[0], c[1], tuple(c[2:])) for c in detail.get("calls", [])]
+    except (ValueError, AttributeError, TypeError, IndexError):
+        return []  # no header, or the view's own triggers only
+
+
 def _why_nothing(request: HttpRequest, response: HttpResponseBase) -> list[str]:
     giosg = get_giosg(request)
     if giosg is None:
@@ -77,6 +86,7 @@ def report(request: HttpRequest, response: HttpResponseBase) -> dict[str, Any]:
     rendered: list[GiosgCall] = []
     if is_page(request, response) and not response.has_header("Content-Encoding"):
         rendered = giosg_calls(response)
+    rendered.extend(_header_calls(response))
     giosg = get_giosg(request)
     waiting = [] if giosg is None else giosg.pending[giosg.delivered :]
     return {

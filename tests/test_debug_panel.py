@@ -96,3 +96,15 @@ def test_the_panel_renders_its_content() -> None:
     assert "<code>goal.matches</code>" in content
     assert "&quot;&lt;g1&gt;&quot;" in content  # escaped
     assert "<code>chat.hide</code>" in content
+
+
+def test_report_of_an_htmx_response_lists_the_calls_in_its_header(client: Client) -> None:
+    client.get("/queue/g1/json/")
+    client.get("/queue/g2/fragment/", HTTP_HX_REQUEST="true")
+    assert CaptureMiddleware.last is not None
+    data = report(*CaptureMiddleware.last)
+    assert [(call["name"], call["args"]) for call in data["rendered"]] == [
+        ("goal.matches", ['"g1"']),
+        ("goal.matches", ['"g2"']),
+    ]
+    assert data["pending"] == [] and data["reasons"] == []
