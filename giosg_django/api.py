@@ -69,7 +69,6 @@ class Giosg:
         self.request = request
         # Calls loaded from the session followed by calls queued during this request, in order.
         self.pending: list[Call] = []
-        self.stored_count = 0
         self.stored_any = False  # the session held a value under our key (even a corrupt one)
         self.session_key_before: str | None = None  # when giosg writes the session itself
         # Each rendered script holding pending calls, with how many calls it covers so far.
@@ -119,7 +118,6 @@ class Giosg:
     def restore(self, loaded: tuple[list[Call], bool]) -> None:
         """Put calls loaded from the session (``pending.load``) before those queued so far."""
         stored, self.stored_any = loaded
-        self.stored_count = len(stored)
         self.pending[:0] = stored
 
     @property
