@@ -18,6 +18,7 @@ from . import calls
 from .api import get_giosg
 from .calls import IDENTITY_CHANGED
 from .conf import get_config
+from .render import logout_calls
 
 
 @receiver(user_logged_in, dispatch_uid="giosg_django.receivers.logged_in")
@@ -41,9 +42,7 @@ def logged_out(*, request: Any = None, **kwargs: Any) -> None:
     if giosg.user is not None:
         giosg.user = AnonymousUser()
     config = get_config()
-    if config["CLOSE_CHAT_ON_LOGOUT"]:
-        giosg.chat.close(hide=True)
-    if config["CLEAR_VARIABLES_ON_LOGOUT"]:
-        giosg.visitor.remove_all()
+    for call in logout_calls(config):
+        giosg.add(call)
     if config["CROSS_TAB_LOGOUT"]:
         giosg.add(calls.logged_out(int(time.time() * 1000)))

@@ -108,21 +108,22 @@ def is_htmx(request: HttpRequest | None, config: GiosgConfig) -> bool:
     )
 
 
-def logout_calls(config: GiosgConfig) -> list[list[Any]]:
-    """What a logout does in the browser, per CLOSE_CHAT_ON_LOGOUT/CLEAR_VARIABLES_ON_LOGOUT."""
+def logout_calls(config: GiosgConfig) -> tuple[Call, ...]:
+    """What a logout does in the browser, per CLOSE_CHAT_ON_LOGOUT/CLEAR_VARIABLES_ON_LOGOUT:
+    queued by the logout receiver, and run by the runtime of the site's other pages."""
     return _logout_calls(
         bool(config["CLOSE_CHAT_ON_LOGOUT"]), bool(config["CLEAR_VARIABLES_ON_LOGOUT"])
     )
 
 
 @functools.lru_cache(maxsize=4)
-def _logout_calls(close: bool, clear: bool) -> list[list[Any]]:
-    parts: list[list[Any]] = []
+def _logout_calls(close: bool, clear: bool) -> tuple[Call, ...]:
+    parts = []
     if close:
-        parts.append(["chat", "close", {"hide": True}])
+        parts.append(calls.chat_close(hide=True))
     if clear:
-        parts.append(["visitor", "removeAll"])
-    return parts
+        parts.append(calls.visitor_remove_all())
+    return tuple(parts)
 
 
 def has_runtime(config: GiosgConfig) -> bool:
@@ -137,7 +138,8 @@ def runtime_js(request: HttpRequest | None, config: GiosgConfig) -> str:
         if getattr(request, RUNTIME_FLAG, False):
             return ""
         setattr(request, RUNTIME_FLAG, True)
-    return js.runtime(int(time.time() * 1000), logout_calls(config))
+    logout = [[call.module, call.method, *call.args] for call in logout_calls(config)]
+    return js.runtime(int(time.time() * 1000), logout)
 
 
 def loader_js(request: HttpRequest | None, config: GiosgConfig) -> str:
