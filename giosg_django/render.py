@@ -93,6 +93,20 @@ def final_args(call: Call, request: HttpRequest | None, config: GiosgConfig) -> 
     return args
 
 
+def reaches_page(call: Call, config: GiosgConfig) -> bool:
+    """Whether a queued item is sent to the page: every giosg call, and the markers the page
+    runtime reads (the login marker only changes how the identity is submitted)."""
+    if call.module != MARKER_MODULE:
+        return True
+    return call != IDENTITY_CHANGED and has_runtime(config)
+
+
+def call_data(call: Call, request: HttpRequest | None, config: GiosgConfig) -> list[Any]:
+    """One call as JSON data for the page runtime: ``[module, method, *args]``."""
+    args = call.args if call.module == MARKER_MODULE else final_args(call, request, config)
+    return [call.module, call.method, *args]
+
+
 def call_js(call: Call, request: HttpRequest | None, config: GiosgConfig) -> str:
     """One call as a JS statement."""
     if call.module == MARKER_MODULE:
@@ -138,7 +152,7 @@ def runtime_js(request: HttpRequest | None, config: GiosgConfig) -> str:
         if getattr(request, RUNTIME_FLAG, False):
             return ""
         setattr(request, RUNTIME_FLAG, True)
-    logout = [[call.module, call.method, *call.args] for call in logout_calls(config)]
+    logout = [call_data(call, request, config) for call in logout_calls(config)]
     return js.runtime(int(time.time() * 1000), logout)
 
 
@@ -186,7 +200,7 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
     replace = IDENTITY_CHANGED in batch
     statements = []
     for call in [*batch, *identity_calls(request, config, replace=replace)]:
-        if call == IDENTITY_CHANGED or (call.module == MARKER_MODULE and not has_runtime(config)):
+        if not reaches_page(call, config):
             continue
         try:
             statements.append(call_js(call, request, config))
@@ -254,15 +268,7 @@ def htmx_delivery(request: HttpRequest) -> tuple[list[list[Any]], int]:
     delivered: list[list[Any]] = []
     size = used = 0
     for call in giosg.unrendered():
-        item = None
-        if call.module == MARKER_MODULE:
-            if call != IDENTITY_CHANGED and has_runtime(config):
-                item = [call.module, call.method, *call.args]
-        else:
-            try:
-                item = [call.module, call.method, *final_args(call, request, config)]
-            except Exception:
-                fault(f"rendering {call.name}")
+        item = _data_or_fault(call, request, config) if reaches_page(call, config) else None
         if item is not None:
             size += len(js.dumps(item))
             if size > HEADER_BUDGET and delivered:
@@ -271,11 +277,18 @@ def htmx_delivery(request: HttpRequest) -> tuple[list[list[Any]], int]:
         used += 1
     if IDENTITY_CHANGED in giosg.pending[giosg.rendered_upto : giosg.rendered_upto + used]:
         for call in identity_calls(request, config, replace=True):
-            try:
-                delivered.append([call.module, call.method, *final_args(call, request, config)])
-            except Exception:
-                fault(f"rendering {call.name}")
+            item = _data_or_fault(call, request, config)
+            if item is not None:
+                delivered.append(item)
     return delivered, used
+
+
+def _data_or_fault(call: Call, request: HttpRequest, config: GiosgConfig) -> list[Any] | None:
+    try:
+        return call_data(call, request, config)
+    except Exception:
+        fault(f"rendering {call.name}")
+        return None
 
 
 def giosg_call(request: HttpRequest | None, name: str, /, *args: Any, **kwargs: Any) -> SafeString:
