@@ -141,3 +141,20 @@ def browser_page(browser: Any) -> Iterator[BrowserPage]:
     context.route(f"{GIOSG_HOST}/**", fake_giosg)
     yield wrapper
     context.close()
+
+
+# A signed-in user with a full name and an email, for the identity tests.
+@pytest.fixture
+def ada(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user(
+        "ada", "ada@example.com", "pw", first_name="Ada", last_name="Lovelace"
+    )
+
+
+@pytest.fixture
+def ada_client(ada: Any) -> Any:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(ada)
+    return client

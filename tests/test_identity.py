@@ -35,20 +35,6 @@ def queue(js_engine: Any, response: Any) -> list[list[Any]]:
     return result.calls or []
 
 
-@pytest.fixture
-def ada(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_user(
-        "ada", "ada@example.com", "pw", first_name="Ada", last_name="Lovelace"
-    )
-
-
-@pytest.fixture
-def ada_client(ada: Any) -> Client:
-    client = Client()
-    client.force_login(ada)
-    return client
-
-
 # --- the default variables --------------------------------------------------------------------
 
 

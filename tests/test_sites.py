@@ -54,20 +54,6 @@ def loader_of(company: str) -> list[dict[str, Any]]:
     return [{"src": f"{GIOSG_HOST}/live2/{company}", "async": 1}]
 
 
-@pytest.fixture
-def ada(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_user(
-        "ada", "ada@example.com", "pw", first_name="Ada", last_name="Lovelace"
-    )
-
-
-@pytest.fixture
-def ada_client(ada: Any) -> Client:
-    client = Client()
-    client.force_login(ada)
-    return client
-
-
 def verify(token: str, key: str) -> dict[str, Any]:
     payload: dict[str, Any] = jwt.decode(token, key, algorithms=["HS256"])
     payload.pop("exp")
