@@ -30,8 +30,10 @@ test: $(STAMP) $(JS_STAMP)
 matrix: $(STAMP)
 	$(BIN)/nox $(NOX_ARGS)
 
-# giosg's cost as ratios against the same work without it (not part of `make test`).
+# giosg's cost as ratios against the same work without it, and the nearest peer on the same
+# page (django-analytical, from the bench dependency group).
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --group bench
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 lint: $(STAMP)
