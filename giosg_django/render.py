@@ -20,6 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.debug import sensitive_variables
 
 from . import calls, identity, js
 from .api import get_giosg
@@ -76,13 +77,15 @@ def is_enabled(request: HttpRequest | None, config: GiosgConfig) -> bool:
         return False
 
 
+@sensitive_variables("key")
 def final_args(call: Call, request: HttpRequest | None, config: GiosgConfig) -> tuple[Any, ...]:
     """A call's arguments as giosg gets them: a ``visitor.submit`` is signed here, at render
-    time, so a call that waited is signed fresh."""
+    time, so a call that waited is signed fresh. A key that cannot sign raises (no plain
+    variables are sent in its place)."""
     args = call.args
     if call.sign is not False and (call.module, call.method) == ("visitor", "submit"):
         key = config.signing_key(request)
-        if key:
+        if key is not None:
             algorithm = config["SIGNING_ALGORITHM"]
             token = sign(args[0], key=key, algorithm=algorithm, ttl=config["TOKEN_TTL"])
             args = (token, algorithm, *args[2:])
@@ -167,9 +170,14 @@ def loader_js(request: HttpRequest | None, config: GiosgConfig) -> str:
         return ""
     if not company_id:
         return ""
+    try:
+        host = config.host()
+    except Exception:
+        fault("GIOSG['HOST']")
+        return ""
     if request is not None:
         setattr(request, LOADER_FLAG, True)
-    return js.loader(config["HOST"], company_id)
+    return js.loader(host, company_id)
 
 
 def giosg_script(request: HttpRequest | None) -> SafeString:
