@@ -216,3 +216,62 @@ def test_log_records_and_their_frame_locals_never_carry_the_key(
     assert through in {function for function, _name, _text in seen}
     for function, name, text in seen:
         assert_no_key(text, f"the local {name!r} of {function}()")
+
+
+# --- a key or company id of the wrong type ---------------------------------------------------------
+
+WRONG_RESULTS = {"bytes": KEY.encode(), "false": False, "zero": 0}
+
+
+def giosg_page_calls(js_engine: Any, response: Any) -> list[list[Any]]:
+    assert response.status_code == 200
+    run = js_engine.run(response.content.decode())
+    assert run.errors == []
+    return run.calls or []
+
+
+@pytest.mark.parametrize("literal", [False, True], ids=["callable", "literal"])
+@pytest.mark.parametrize("wrong", list(WRONG_RESULTS))
+def test_a_signing_key_of_the_wrong_type_is_a_fault_not_a_key(
+    client_ada: Client, js_engine: Any, caplog: Any, wrong: str, literal: bool
+) -> None:
+    """T4/T7: a key callable returning bytes, False or 0 signed tokens with "b'...'",
+    "False" or "0" (a key anyone can guess); now no identity is sent, not even in plain text,
+    the page renders, and the log names the type, never the value (T3)."""
+    value = WRONG_RESULTS[wrong]
+    setting = value if literal else (lambda request: value)
+    with giosg({"SIGNING_KEY": setting}), caplog.at_level(logging.ERROR, logger="giosg_django"):
+        calls = giosg_page_calls(js_engine, client_ada.get("/page/"))
+    assert not [call for call in calls if call[:2] == ["visitor", "submit"]]
+    [record] = caplog.records
+    logged = logging.Formatter().format(record)
+    how = "is" if literal else "returned"
+    assert f"GIOSG['SIGNING_KEY'] {how} {type(value).__name__}, not a string or None" in logged
+    assert_no_key(logged, "the log record")
+
+
+@pytest.mark.parametrize("wrong", list(WRONG_RESULTS))
+def test_a_signing_key_of_the_wrong_type_raises_with_debug(ada: Any, wrong: str) -> None:
+    value = WRONG_RESULTS[wrong]
+    client = Client()  # raises what the request raised
+    client.force_login(ada)
+    with giosg({"SIGNING_KEY": lambda request: value}), override_settings(DEBUG=True):
+        with pytest.raises(TypeError, match="SIGNING_KEY'] returned") as info:
+            client.get("/page/")
+    assert_no_key(repr(info.value), "the exception")
+
+
+@pytest.mark.parametrize("wrong", [b"test-company", 0, 1234, False])
+def test_a_company_id_callable_of_the_wrong_type_renders_no_loader(
+    client_ada: Client, js_engine: Any, caplog: Any, wrong: object
+) -> None:
+    """T7: its str() was a loader for an organisation "b'test-company'" or "0"."""
+    with giosg({"COMPANY_ID": lambda request: wrong}), caplog.at_level(logging.ERROR):
+        response = client_ada.get("/page/")
+    giosg_page_calls(js_engine, response)
+    assert b"/live2/" not in response.content
+    assert f"GIOSG['COMPANY_ID'] returned {type(wrong).__name__}" in caplog.text
+    with giosg({"COMPANY_ID": lambda request: wrong}), override_settings(DEBUG=True):
+        client = Client()
+        with pytest.raises(TypeError, match="COMPANY_ID'] returned"):
+            client.get("/page/")
