@@ -242,7 +242,8 @@ def _none_str_or_callable(value: object) -> bool:
 
 def _none_key_or_callable(value: object) -> bool:
     # merged_settings() holds a literal in a SigningKey, which remembers the type given.
-    return value is None or callable(value) or (isinstance(value, SigningKey) and value.kind == "str")
+    held = isinstance(value, SigningKey) and value.kind == "str"
+    return value is None or callable(value) or held
 
 
 def _bool_str_or_callable(value: object) -> bool:

@@ -17,7 +17,6 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -147,16 +146,20 @@ class GiosgConfig:
     def signing_key(self, request: HttpRequest | None) -> SigningKey | None:
         """The key for this request, ``None`` for none; ``TypeError`` (naming the type, never
         the value) when the setting or its callable gives something that cannot sign."""
-        value = self.values["SIGNING_KEY"]
-        if callable(value):
-            value = signing.signing_key(
-                value(request) if request is not None else None, source="returned"
+        setting = self.values["SIGNING_KEY"]
+        key: SigningKey | None
+        if callable(setting):
+            # The result goes straight into the holder: it is never a local of this frame.
+            key = signing.signing_key(
+                setting(request) if request is not None else None, source="returned"
             )
-        elif not isinstance(value, SigningKey):  # a config built without merged_settings()
-            value = signing.signing_key(value)
-        if value is not None and value.problem is not None:
-            raise TypeError(f"GIOSG['SIGNING_KEY'] {value.problem}")
-        return value
+        elif isinstance(setting, SigningKey) or setting is None:
+            key = setting
+        else:  # a config built without merged_settings()
+            key = signing.signing_key(setting)
+        if key is not None and key.problem is not None:
+            raise TypeError(f"GIOSG['SIGNING_KEY'] {key.problem}")
+        return key
 
     def host(self) -> str:
         """``HOST``, the giosg origin the loader uses; ``TypeError`` or ``ValueError`` when it

@@ -65,7 +65,7 @@ def switches_impersonation(request: HttpRequest) -> bool:
     view_class = getattr(getattr(match, "func", None), "view_class", None)
     if not isinstance(view_class, type) or not apps.is_installed("hijack"):
         return False
-    from hijack.views import AcquireUserView, ReleaseUserView
+    from hijack.views import AcquireUserView, ReleaseUserView  # type: ignore[import-untyped]
 
     return issubclass(view_class, (AcquireUserView, ReleaseUserView))
 

@@ -77,23 +77,29 @@ def is_enabled(request: HttpRequest | None, config: GiosgConfig) -> bool:
         return False
 
 
-@sensitive_variables("key")
 def final_args(call: Call, request: HttpRequest | None, config: GiosgConfig) -> tuple[Any, ...]:
     """A call's arguments as giosg gets them: a ``visitor.submit`` is signed here, at render
-    time, so a call that waited is signed fresh. A key that cannot sign raises (no plain
-    variables are sent in its place)."""
-    args = call.args
+    time, so a call that waited is signed fresh."""
     if call.sign is not False and (call.module, call.method) == ("visitor", "submit"):
-        key = config.signing_key(request)
-        if key is not None:
-            algorithm = config["SIGNING_ALGORITHM"]
-            token = sign(args[0], key=key, algorithm=algorithm, ttl=config["TOKEN_TTL"])
-            args = (token, algorithm, *args[2:])
-        elif call.sign is True:
-            raise ImproperlyConfigured(
-                f"{call.name}(signed=True) needs GIOSG['SIGNING_KEY'], which is not set"
-            )
-    return args
+        return _signed_args(call, request, config)
+    return call.args
+
+
+# Django's error reports cleanse ``key`` here (it is a SigningKey, masked in any case).
+@sensitive_variables("key")
+def _signed_args(call: Call, request: HttpRequest | None, config: GiosgConfig) -> tuple[Any, ...]:
+    """A submit's arguments, signed when a key is set. A key that cannot sign raises: no
+    plain variables are sent in its place."""
+    key = config.signing_key(request)
+    if key is not None:
+        algorithm = config["SIGNING_ALGORITHM"]
+        token = sign(call.args[0], key=key, algorithm=algorithm, ttl=config["TOKEN_TTL"])
+        return (token, algorithm, *call.args[2:])
+    if call.sign is True:
+        raise ImproperlyConfigured(
+            f"{call.name}(signed=True) needs GIOSG['SIGNING_KEY'], which is not set"
+        )
+    return call.args
 
 
 def reaches_page(call: Call, config: GiosgConfig) -> bool:

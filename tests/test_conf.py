@@ -253,9 +253,9 @@ def test_a_callable_result_of_the_wrong_type_is_a_type_error(
 ) -> None:
     """T4/T7: a callable returning bytes or False is a fault, not a key (or an id) made of its
     str() ("b'...'", "False"), and the error names the type, never the value (T3)."""
-    with giosg(**{key: lambda request: wrong}):
-        with pytest.raises(TypeError, match=rf"{key}.*returned {type(wrong).__name__}") as info:
-            get_config().per_request(key, request_)
+    expected = rf"{key}.*returned {type(wrong).__name__}"
+    with giosg(**{key: lambda request: wrong}), pytest.raises(TypeError, match=expected) as info:
+        get_config().per_request(key, request_)
     assert "kkk" not in str(info.value)
 
 
@@ -265,9 +265,9 @@ def test_a_literal_of_the_wrong_type_is_a_type_error(
     key: str, wrong: object, request_: HttpRequest
 ) -> None:
     """T7: the checks report it (E010); at run time it is a fault, never used as its str()."""
-    with giosg(**{key: wrong}):
-        with pytest.raises(TypeError, match=rf"{key}.*is {type(wrong).__name__}") as info:
-            get_config().per_request(key, request_)
+    expected = rf"{key}.*is {type(wrong).__name__}"
+    with giosg(**{key: wrong}), pytest.raises(TypeError, match=expected) as info:
+        get_config().per_request(key, request_)
     assert "kkk" not in str(info.value)
 
 

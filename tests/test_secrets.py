@@ -218,7 +218,7 @@ def test_log_records_and_their_frame_locals_never_carry_the_key(
         assert_no_key(text, f"the local {name!r} of {function}()")
 
 
-# --- a key or company id of the wrong type ---------------------------------------------------------
+# --- a key or company id of the wrong type ---------------------------------------------------
 
 WRONG_RESULTS = {"bytes": KEY.encode(), "false": False, "zero": 0}
 
@@ -255,9 +255,12 @@ def test_a_signing_key_of_the_wrong_type_raises_with_debug(ada: Any, wrong: str)
     value = WRONG_RESULTS[wrong]
     client = Client()  # raises what the request raised
     client.force_login(ada)
-    with giosg({"SIGNING_KEY": lambda request: value}), override_settings(DEBUG=True):
-        with pytest.raises(TypeError, match="SIGNING_KEY'] returned") as info:
-            client.get("/page/")
+    with (
+        giosg({"SIGNING_KEY": lambda request: value}),
+        override_settings(DEBUG=True),
+        pytest.raises(TypeError, match="SIGNING_KEY'] returned") as info,
+    ):
+        client.get("/page/")
     assert_no_key(repr(info.value), "the exception")
 
 
@@ -271,7 +274,9 @@ def test_a_company_id_callable_of_the_wrong_type_renders_no_loader(
     giosg_page_calls(js_engine, response)
     assert b"/live2/" not in response.content
     assert f"GIOSG['COMPANY_ID'] returned {type(wrong).__name__}" in caplog.text
-    with giosg({"COMPANY_ID": lambda request: wrong}), override_settings(DEBUG=True):
-        client = Client()
-        with pytest.raises(TypeError, match="COMPANY_ID'] returned"):
-            client.get("/page/")
+    with (
+        giosg({"COMPANY_ID": lambda request: wrong}),
+        override_settings(DEBUG=True),
+        pytest.raises(TypeError, match="COMPANY_ID'] returned"),
+    ):
+        Client().get("/page/")

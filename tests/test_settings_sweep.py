@@ -61,7 +61,10 @@ def callables(*results: tuple[str, Any]) -> list[Wrong]:
     """A raising callable, and callables returning each wrong result (valid to the checks)."""
     return [
         Wrong("raising-callable", raises, check_error=False),
-        *(Wrong(f"callable-returning-{label}", returns(v), check_error=False) for label, v in results),
+        *(
+            Wrong(f"callable-returning-{label}", returns(v), check_error=False)
+            for label, v in results
+        ),
     ]
 
 
@@ -137,7 +140,9 @@ SWEEP: dict[str, list[Wrong]] = {
 }
 
 CASES = [
-    pytest.param(key, wrong, id=f"{key}-{wrong.label}") for key, values in SWEEP.items() for wrong in values
+    pytest.param(key, wrong, id=f"{key}-{wrong.label}")
+    for key, values in SWEEP.items()
+    for wrong in values
 ]
 
 
@@ -162,9 +167,7 @@ def assert_no_key(caplog: Any) -> None:
 
 
 @pytest.mark.parametrize(("key", "wrong"), CASES)
-def test_wsgi_stays_up(
-    key: str, wrong: Wrong, ada: Any, js_engine: Any, caplog: Any
-) -> None:
+def test_wsgi_stays_up(key: str, wrong: Wrong, ada: Any, js_engine: Any, caplog: Any) -> None:
     """T7: pages with the tag, htmx, a JSON view, login and logout through Django's views."""
     client = Client()  # raises what the view raised, so a 500 fails here with its traceback
     with giosg(key, wrong), caplog.at_level(logging.DEBUG, logger="giosg_django"):
@@ -209,7 +212,7 @@ def test_asgi_stays_up(key: str, wrong: Wrong, ada: Any, caplog: Any) -> None:
     assert_no_key(caplog)
 
 
-# --- manage.py check, DEBUG off and on -------------------------------------------------------------
+# --- manage.py check, DEBUG off and on -------------------------------------------------------
 
 
 @pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])

@@ -460,7 +460,10 @@ JSON_POSITIONS: dict[str, tuple[Callable[[Giosg, Any], object], str]] = {
     "submit-variables": (lambda g, v: g.visitor.submit({"x": v}), r"\bvariables\b"),
     "submit-rooms": (lambda g, v: g.visitor.submit({"a": 1}, rooms={"id": "r", "x": v}), "rooms"),
     "remove-all-rooms": (lambda g, v: g.visitor.remove_all({"id": "r", "x": v}), r"\brooms\b"),
-    "join-rooms-list": (lambda g, v: g.room.join([{"id": "r"}, {"id": "s", "x": v}]), r"rooms\[1\]"),
+    "join-rooms-list": (
+        lambda g, v: g.room.join([{"id": "r"}, {"id": "s", "x": v}]),
+        r"rooms\[1\]",
+    ),
     "leave-rooms": (lambda g, v: g.room.leave({"id": "r", "x": v}), r"\brooms\b"),
     "start-task-variables": (
         lambda g, v: g.chat.start_task("help", variables={"x": v}),
@@ -474,7 +477,7 @@ TOO_MUCH: dict[str, Any] = {
     "list-65-deep": nested(65, "list"),
     "int-past-the-4300-digit-limit": 10**5000,
     "int-javascript-reads-as-infinity": 10**400,
-    "deep-int-javascript-reads-as-infinity": nested(40, "list") + [10**400],
+    "deep-int-javascript-reads-as-infinity": [*nested(40, "list"), 10**400],
 }
 
 
@@ -504,7 +507,7 @@ def test_json_as_deep_and_as_large_as_allowed_is_queued_and_stored(
 
     call, _argument = JSON_POSITIONS[position]
     largest = int(sys.float_info.max)
-    call(giosg, nested(MAX_DEPTH - 3, "list") + [largest])  # the call's own levels count too
+    call(giosg, [*nested(MAX_DEPTH - 3, "list"), largest])  # the call's own levels count too
     [queued] = giosg.pending
     stored = json.loads(json.dumps(queued.to_session()))
     assert Call.from_session(stored) == queued
