@@ -79,6 +79,10 @@ def logged_out(at_ms: int) -> Call:
 
 _JSON_ENCODER = DjangoJSONEncoder(allow_nan=False, separators=(",", ":"))
 
+# No giosg value is nested this deep; far deeper, the JSON encoder (and every later step: the
+# session's serializer, the page's script) fails with RecursionError.
+MAX_DEPTH = 64
+
 
 class _NotPlain(Exception):
     pass
@@ -88,7 +92,9 @@ def _plain_copy(value: Any, depth: int = 0) -> Any:
     """A copy of ``value`` if it is JSON data already (what a JSON round trip would give, only
     faster); ``_NotPlain`` for anything the encoder must see."""
     kind = type(value)
-    if kind is str or kind is bool or kind is int or value is None:
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is int and _fits_json(value):
         return value
     if kind is float and math.isfinite(value):
         return value
@@ -105,19 +111,56 @@ def _plain_copy(value: Any, depth: int = 0) -> Any:
     raise _NotPlain
 
 
+def _fits_json(number: int) -> bool:
+    """Whether an int reaches giosg as given: JavaScript reads a number past the largest double
+    as Infinity, and Python writes no int past ``sys.get_int_max_str_digits()`` digits."""
+    if number.bit_length() < 1024:
+        return True
+    try:
+        float(number)
+    except OverflowError:
+        return False
+    return True
+
+
+def _json_problem(data: Any) -> str | None:
+    """What in decoded JSON data cannot reach giosg as given (walked without recursion, so
+    any depth is measured)."""
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if type(value) is int and not _fits_json(value):
+            return "an int too large for a JSON number"
+        if isinstance(value, (dict, list)):
+            if depth >= MAX_DEPTH:
+                return f"nested deeper than {MAX_DEPTH} levels"
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+    return None
+
+
 def to_json_data(value: Any, argument: str) -> Any:
     """A copy of ``value`` as plain JSON data, the way Django's JSON encoder writes dates,
-    UUIDs, Decimals and lazy strings. Refuses NaN/Infinity and what JSON cannot hold."""
+    UUIDs, Decimals and lazy strings. Refuses NaN/Infinity, what JSON cannot hold, values
+    nested deeper than :data:`MAX_DEPTH` and ints JavaScript reads as Infinity."""
     try:
         return _plain_copy(value)
     except _NotPlain:
         pass
     try:
-        return json.loads(_JSON_ENCODER.encode(value))
+        data = json.loads(_JSON_ENCODER.encode(value))
+    except RecursionError:
+        raise ValueError(
+            f"{argument} cannot be sent to giosg as JSON: nested deeper than {MAX_DEPTH} levels"
+        ) from None
     except ValueError as exc:
         raise ValueError(f"{argument} cannot be sent to giosg as JSON: {exc}") from None
     except TypeError as exc:
         raise TypeError(f"{argument} cannot be sent to giosg as JSON: {exc}") from None
+    problem = _json_problem(data)
+    if problem is not None:
+        raise ValueError(f"{argument} cannot be sent to giosg as JSON: {problem}")
+    return data
 
 
 def _string(value: Any, argument: str) -> str:
@@ -354,7 +397,9 @@ def _goal_value(value: Any) -> int | float:
         except OverflowError:
             number = math.inf
     if not math.isfinite(number):
-        raise ValueError(f"value must be a finite number, not {value}")
+        # Not the number itself: str() of an int past 4,300 digits raises.
+        shown = "an int too large for a float" if isinstance(value, int) else str(value)
+        raise ValueError(f"value must be a finite number, not {shown}")
     return value if isinstance(value, int) else number
 
 

@@ -17,7 +17,11 @@ giosg.E007  error   ``GiosgMiddleware`` installed without ``SessionMiddleware`` 
 giosg.W008  warning Django's whole-site cache middleware installed with ``GiosgMiddleware``:
                     it would serve one user's giosg data to others.
 giosg.E009  error   ``settings.GIOSG`` is not a dict (no other ``GIOSG`` check runs then).
-giosg.E010  error   a value of the wrong type (one message per key, naming the type found).
+giosg.E010  error   a value of the wrong type (one message per key, naming the type found;
+                    for ``SIGNING_KEY`` the type only, never the value): ``HOST`` not an
+                    ``http(s)://`` origin, ``LOGIN_GOAL`` not a non-blank string,
+                    ``SIGNING_KEY`` neither a string nor a callable (or a string holding
+                    characters UTF-8 cannot encode), a bool key not ``True``/``False``...
 =========== ======= ==================================================================
 """
 
@@ -31,9 +35,10 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 from django.utils.module_loading import import_string
+from django.views.decorators.debug import sensitive_variables
 
 from . import conf
-from .signing import ALGORITHMS, MIN_KEY_BYTES
+from .signing import ALGORITHMS, MIN_KEY_BYTES, SigningKey
 
 GIOSG_MIDDLEWARE = "giosg_django.middleware.GiosgMiddleware"
 SESSION_MIDDLEWARE = "django.contrib.sessions.middleware.SessionMiddleware"
@@ -69,8 +74,9 @@ def check_settings(
                 id="giosg.E009",
             )
         ]
-    # Read the settings afresh (not the cached get_config()) so a check reports what is set now.
-    values = {**conf.DEFAULTS, **conf.user_settings()}
+    # Read the settings afresh (not the cached get_config()) so a check reports what is set
+    # now; a literal SIGNING_KEY comes held in a SigningKey, which shows no value.
+    values = conf.merged_settings()
     return [
         *_check_company_id(values),
         *_check_signing(values),
@@ -96,6 +102,7 @@ def _check_company_id(values: Mapping[str, Any]) -> list[CheckMessage]:
     return []
 
 
+@sensitive_variables("key", "values")
 def _check_signing(values: Mapping[str, Any]) -> list[CheckMessage]:
     algorithm = values["SIGNING_ALGORITHM"]
     if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
@@ -108,10 +115,20 @@ def _check_signing(values: Mapping[str, Any]) -> list[CheckMessage]:
             )
         ]
     key = values["SIGNING_KEY"]
-    # Only a literal key can be measured; "" means no key, as in conf.per_request().
-    if not isinstance(key, str) or not key:
+    # Only a literal key can be measured (None: no key, or a blank one); the wrong type is
+    # E010's business.
+    if not isinstance(key, SigningKey) or key.kind != "str":
         return []
-    size, minimum = len(key.encode()), MIN_KEY_BYTES[algorithm]
+    if key.problem is not None:
+        return [
+            Error(
+                f"GIOSG['SIGNING_KEY'] {key.problem}.",
+                hint="Copy the key from the giosg console again; an environment variable "
+                "holding bytes that are not UTF-8 is used as those bytes.",
+                id="giosg.E010",
+            )
+        ]
+    size, minimum = key.size, MIN_KEY_BYTES[algorithm]
     if size >= minimum:
         return []
     return [
@@ -199,13 +216,13 @@ def _closest_key(key: str, valid: list[str]) -> str | None:
 def _check_types(values: Mapping[str, Any]) -> list[CheckMessage]:
     rules: dict[str, tuple[Callable[[Any], bool], str]] = {
         "COMPANY_ID": (_none_str_or_callable, "a string, a callable or None"),
-        "SIGNING_KEY": (_none_str_or_callable, "a string, a callable or None"),
-        "HOST": (_is_http_url, "a string starting with 'https://' (or 'http://')"),
+        "SIGNING_KEY": (_none_key_or_callable, "a string, a callable or None"),
+        "HOST": (conf.is_origin, "an origin starting with 'https://' (or 'http://')"),
         **{key: (_is_bool, "True or False") for key in BOOL_KEYS},
         "ENABLED": (_bool_str_or_callable, "a bool, a dotted path or a callable"),
         "VISITOR_VARIABLES": (_none_str_or_callable, "a dotted path, a callable or None"),
         "VISITOR_IDENTIFIER": (_none_str_or_callable, "a dotted path, a callable or None"),
-        "LOGIN_GOAL": (_none_or_nonempty_str, "a goal id (a non-empty string) or None"),
+        "LOGIN_GOAL": (_none_or_nonblank_str, "a goal id (a non-blank string) or None"),
     }
     return [
         Error(
@@ -223,6 +240,12 @@ def _none_str_or_callable(value: object) -> bool:
     return value is None or isinstance(value, str) or callable(value)
 
 
+def _none_key_or_callable(value: object) -> bool:
+    # merged_settings() holds a literal in a SigningKey, which remembers the type given.
+    held = isinstance(value, SigningKey) and value.kind == "str"
+    return value is None or callable(value) or held
+
+
 def _bool_str_or_callable(value: object) -> bool:
     return isinstance(value, (bool, str)) or callable(value)
 
@@ -231,16 +254,14 @@ def _is_bool(value: object) -> bool:
     return isinstance(value, bool)
 
 
-def _is_http_url(value: object) -> bool:
-    return isinstance(value, str) and value.startswith(("https://", "http://"))
-
-
-def _none_or_nonempty_str(value: object) -> bool:
-    return value is None or (isinstance(value, str) and bool(value))
+def _none_or_nonblank_str(value: object) -> bool:
+    return value is None or (isinstance(value, str) and bool(value.strip()))
 
 
 def _describe(value: object) -> str:
-    return f"{_type_name(value)} {value!r}"
+    if isinstance(value, SigningKey):
+        return value.kind  # the type the key was given as; never its value
+    return f"{_type_name(value)} {value!r:.200}"
 
 
 def _type_name(value: object) -> str:

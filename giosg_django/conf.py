@@ -3,6 +3,12 @@
 Every module reads settings through :func:`get_config`. It merges the user's dict over
 :data:`DEFAULTS` once and caches the result; the ``setting_changed`` receiver below drops the
 cache, so ``override_settings(GIOSG=...)`` works in tests (ours and our users').
+
+A literal ``SIGNING_KEY`` is held in a :class:`~giosg_django.signing.SigningKey` as soon as it
+is read, and the config's ``repr()`` masks it, so no frame, log record or error report that
+shows the config shows the key. A per-request value of the wrong type (a ``COMPANY_ID`` or
+``SIGNING_KEY`` callable returning bytes, say) raises ``TypeError`` naming the type only: the
+render treats it as any fault (logged with ``DEBUG`` off, raised with it on).
 """
 
 from __future__ import annotations
@@ -11,12 +17,17 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
+from django.views.decorators.debug import sensitive_variables
+
+from . import signing
+from .signing import MASK, SigningKey
 
 DEFAULTS: dict[str, Any] = {
     "COMPANY_ID": None,
@@ -49,12 +60,51 @@ def user_settings() -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-@dataclass(frozen=True)
+@sensitive_variables("values")
+def merged_settings() -> dict[str, Any]:
+    """:data:`DEFAULTS` with the project's ``GIOSG`` over them, a literal ``SIGNING_KEY`` held
+    in a :class:`SigningKey` (``None`` when blank)."""
+    values = {**DEFAULTS, **user_settings()}
+    if not callable(values["SIGNING_KEY"]):
+        values["SIGNING_KEY"] = signing.signing_key(values["SIGNING_KEY"])
+    return values
+
+
+def is_origin(value: object) -> bool:
+    """Whether ``value`` is an ``http(s)://`` origin (a trailing ``/`` allowed), as ``HOST``."""
+    if not isinstance(value, str) or not value.isprintable() or " " in value:
+        return False
+    try:
+        parts = urlsplit(value)
+        # .port raises ValueError for a port that is not a number in 0-65535.
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        return False
+    return (
+        port_ok
+        and parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and parts.username is None
+        and parts.path in ("", "/")
+        and not (parts.query or parts.fragment or value.endswith(("?", "#")))
+    )
+
+
+@dataclass(frozen=True, repr=False)
 class GiosgConfig:
     """The merged settings, with helpers that resolve per-request values."""
 
     values: Mapping[str, Any]
     _imported: dict[str, Callable[..., Any]] = field(default_factory=dict, compare=False)
+
+    def __repr__(self) -> str:
+        # The key is masked, and so is any key this app does not know (a misspelt SIGNING_KEY
+        # may hold the secret); dataclass's own repr would show them all.
+        shown = ", ".join(
+            f"{name}={MASK if _secret(name, value) else repr(value)}"
+            for name, value in self.values.items()
+        )
+        return f"GiosgConfig({shown})"
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -73,29 +123,65 @@ class GiosgConfig:
         value = self.hook(key)
         return value(request) if callable(value) else value
 
-    def per_request(self, key: str, request: HttpRequest | None) -> str | None:
+    def per_request(self, key: str, request: HttpRequest | None) -> str | SigningKey | None:
         """``COMPANY_ID``/``SIGNING_KEY``: a string literal, or a callable's result."""
-        value = self.values[key]
-        if callable(value):
-            value = value(request) if request is not None else None
-        if value is None:
-            return None
-        value = str(value)
-        return value if value.strip() else None
+        return self.signing_key(request) if key == "SIGNING_KEY" else self.company_id(request)
 
     def company_id(self, request: HttpRequest | None) -> str | None:
-        return self.per_request("COMPANY_ID", request)
+        """The organisation id for the loader; ``None`` for none (``None``, blank)."""
+        value, source = self.values["COMPANY_ID"], "is"
+        if callable(value):
+            value, source = (value(request) if request is not None else None), "returned"
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise TypeError(
+                f"GIOSG['COMPANY_ID'] {source} {type(value).__name__}, not a string or None"
+            )
+        return value if value.strip() else None
 
-    def signing_key(self, request: HttpRequest | None) -> str | None:
-        return self.per_request("SIGNING_KEY", request)
+    # Every local is cleansed from error reports, and so are the frames of a key callable
+    # called from here (Django's reporter applies the nearest decorated caller's names).
+    @sensitive_variables()
+    def signing_key(self, request: HttpRequest | None) -> SigningKey | None:
+        """The key for this request, ``None`` for none; ``TypeError`` (naming the type, never
+        the value) when the setting or its callable gives something that cannot sign."""
+        setting = self.values["SIGNING_KEY"]
+        key: SigningKey | None
+        if callable(setting):
+            # The result goes straight into the holder: it is never a local of this frame.
+            key = signing.signing_key(
+                setting(request) if request is not None else None, source="returned"
+            )
+        elif isinstance(setting, SigningKey) or setting is None:
+            key = setting
+        else:  # a config built without merged_settings()
+            key = signing.signing_key(setting)
+        if key is not None and key.problem is not None:
+            raise TypeError(f"GIOSG['SIGNING_KEY'] {key.problem}")
+        return key
+
+    def host(self) -> str:
+        """``HOST``, the giosg origin the loader uses; ``TypeError`` or ``ValueError`` when it
+        is not an ``http(s)://`` origin (an unset environment variable gives ``None``)."""
+        value = self.values["HOST"]
+        if not isinstance(value, str):
+            raise TypeError(f"GIOSG['HOST'] must be a string, not {type(value).__name__}")
+        if not is_origin(value):
+            raise ValueError(f"GIOSG['HOST'] must be an http(s):// origin, not {value!r:.200}")
+        return value
 
     def enabled(self, request: HttpRequest) -> bool:
         return bool(self.call_hook("ENABLED", request))
 
 
+def _secret(name: str, value: Any) -> bool:
+    return (name == "SIGNING_KEY" or name not in DEFAULTS) and value is not None
+
+
 @functools.cache
 def get_config() -> GiosgConfig:
-    return GiosgConfig({**DEFAULTS, **user_settings()})
+    return GiosgConfig(merged_settings())
 
 
 @receiver(setting_changed, dispatch_uid="giosg_django.conf.reset")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.http import HttpRequest
 
 from .api import get_giosg
@@ -54,6 +55,19 @@ def is_impersonated(request: HttpRequest) -> bool:
         session = getattr(request, "session", None)
         flag = session is not None and bool(session.get("hijack_history"))
     return bool(flag)
+
+
+def switches_impersonation(request: HttpRequest) -> bool:
+    """Whether this request is django-hijack's acquire or release view (or a subclass of one),
+    whose ``login()`` switches between the agent and the impersonated user. The session tells
+    nothing then: ``login()`` has flushed it, and hijack writes its record after."""
+    match = getattr(request, "resolver_match", None)
+    view_class = getattr(getattr(match, "func", None), "view_class", None)
+    if not isinstance(view_class, type) or not apps.is_installed("hijack"):
+        return False
+    from hijack.views import AcquireUserView, ReleaseUserView  # type: ignore[import-untyped]
+
+    return issubclass(view_class, (AcquireUserView, ReleaseUserView))
 
 
 def variables_call(request: HttpRequest, config: GiosgConfig, *, replace: bool) -> Call | None:

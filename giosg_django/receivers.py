@@ -3,6 +3,10 @@
 ``logout()`` sends ``user_logged_out`` and then flushes the session; ``login()`` may flush it
 before sending ``user_logged_in``. The calls queued here go to ``request.giosg``, which lives on
 the request, so the flush cannot take them: the middleware stores them in the new session.
+
+``LOGIN_GOAL`` counts a person logging in: not django-hijack's acquire and release, which call
+``login()`` for a support agent. A ``LOGIN_GOAL`` that is no goal id is a fault (raised with
+``DEBUG`` on, else logged), never a failed login.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from . import calls
 from .api import get_giosg
 from .calls import IDENTITY_CHANGED
 from .conf import get_config
-from .render import logout_calls
+from .identity import switches_impersonation
+from .render import fault, logout_calls
 
 
 @receiver(user_logged_in, dispatch_uid="giosg_django.receivers.logged_in")
@@ -30,8 +35,12 @@ def logged_in(*, request: Any = None, user: Any = None, **kwargs: Any) -> None:
         giosg.user = user
     giosg.add(IDENTITY_CHANGED)
     goal = get_config()["LOGIN_GOAL"]
-    if goal:
-        giosg.goal.matches(goal)
+    if goal is None or switches_impersonation(request):
+        return
+    try:
+        giosg.add(calls.goal_matches(goal))
+    except Exception:
+        fault("GIOSG['LOGIN_GOAL']")
 
 
 @receiver(user_logged_out, dispatch_uid="giosg_django.receivers.logged_out")

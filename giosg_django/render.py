@@ -20,6 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.debug import sensitive_variables
 
 from . import calls, identity, js
 from .api import get_giosg
@@ -79,18 +80,26 @@ def is_enabled(request: HttpRequest | None, config: GiosgConfig) -> bool:
 def final_args(call: Call, request: HttpRequest | None, config: GiosgConfig) -> tuple[Any, ...]:
     """A call's arguments as giosg gets them: a ``visitor.submit`` is signed here, at render
     time, so a call that waited is signed fresh."""
-    args = call.args
     if call.sign is not False and (call.module, call.method) == ("visitor", "submit"):
-        key = config.signing_key(request)
-        if key:
-            algorithm = config["SIGNING_ALGORITHM"]
-            token = sign(args[0], key=key, algorithm=algorithm, ttl=config["TOKEN_TTL"])
-            args = (token, algorithm, *args[2:])
-        elif call.sign is True:
-            raise ImproperlyConfigured(
-                f"{call.name}(signed=True) needs GIOSG['SIGNING_KEY'], which is not set"
-            )
-    return args
+        return _signed_args(call, request, config)
+    return call.args
+
+
+# Django's error reports cleanse ``key`` here (it is a SigningKey, masked in any case).
+@sensitive_variables("key")
+def _signed_args(call: Call, request: HttpRequest | None, config: GiosgConfig) -> tuple[Any, ...]:
+    """A submit's arguments, signed when a key is set. A key that cannot sign raises: no
+    plain variables are sent in its place."""
+    key = config.signing_key(request)
+    if key is not None:
+        algorithm = config["SIGNING_ALGORITHM"]
+        token = sign(call.args[0], key=key, algorithm=algorithm, ttl=config["TOKEN_TTL"])
+        return (token, algorithm, *call.args[2:])
+    if call.sign is True:
+        raise ImproperlyConfigured(
+            f"{call.name}(signed=True) needs GIOSG['SIGNING_KEY'], which is not set"
+        )
+    return call.args
 
 
 def reaches_page(call: Call, config: GiosgConfig) -> bool:
@@ -167,9 +176,14 @@ def loader_js(request: HttpRequest | None, config: GiosgConfig) -> str:
         return ""
     if not company_id:
         return ""
+    try:
+        host = config.host()
+    except Exception:
+        fault("GIOSG['HOST']")
+        return ""
     if request is not None:
         setattr(request, LOADER_FLAG, True)
-    return js.loader(config["HOST"], company_id)
+    return js.loader(host, company_id)
 
 
 def giosg_script(request: HttpRequest | None) -> SafeString:

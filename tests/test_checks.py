@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -281,6 +282,81 @@ def test_e010_wrong_type(key: str, value: object) -> None:
     assert found(messages) == {("giosg.E010", ERROR)}
     assert repr(key) in messages[0].msg
     assert type(value).__name__ in messages[0].msg
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        None,  # an unset environment variable
+        8000,
+        b"https://service.giosg.com",
+        "ftp://service.giosg.com",
+        "https://",
+        "https://service.giosg.com/live2",
+        "https://service.giosg.com?x=1",
+        "https://service.giosg.com#x",
+        "https://user:pw@service.giosg.com",
+        "https://service.giosg.com:port",
+        "https://service .giosg.com",
+        "https://service.giosg.com\n",
+    ],
+)
+def test_e010_host_not_an_http_origin(host: object) -> None:
+    """T7: an unset environment variable (None) or bytes took every page with the tag down."""
+    messages = giosg_messages(HOST=host)
+    assert found(messages) == {("giosg.E010", ERROR)}
+    assert "'HOST'" in messages[0].msg
+
+
+@pytest.mark.parametrize(
+    "host", ["https://service.giosg.com", "https://service.giosg.com/", "http://localhost:8000"]
+)
+def test_an_http_origin_host_passes(host: str) -> None:
+    assert giosg_messages(HOST=host) == []
+
+
+@pytest.mark.parametrize("goal", ["   ", "\t", ["goal-id"], b"goal-id", 7])
+def test_e010_login_goal_not_a_non_blank_string(goal: object) -> None:
+    """T7: each of these made every login a 500."""
+    messages = giosg_messages(LOGIN_GOAL=goal)
+    assert found(messages) == {("giosg.E010", ERROR)}
+    assert "'LOGIN_GOAL'" in messages[0].msg
+
+
+SECRET = "Zq7vXp9LwK3mTr" * 5
+
+
+@pytest.mark.parametrize(
+    "key",
+    [SECRET.encode(), bytearray(SECRET.encode()), 12345678901234567890, [SECRET]],
+    ids=["bytes", "bytearray", "int", "list"],
+)
+def test_e010_signing_key_of_the_wrong_type_names_the_type_never_the_value(key: object) -> None:
+    """T3: the key from os.environb (bytes) was printed by manage.py check into CI and deploy
+    logs."""
+    messages = giosg_messages(SIGNING_KEY=key)
+    assert found(messages) == {("giosg.E010", ERROR)}
+    assert f"not {type(key).__name__}." in messages[0].msg
+    for message in messages:
+        text = f"{message.msg} {message.hint} {message!r} {message}"
+        assert "Zq7vXp9LwK3mTr" not in text and "1234567890" not in text
+
+
+def test_a_key_from_an_environment_variable_with_invalid_utf8_does_not_crash_check() -> None:
+    """T7: os.environ gives undecodable bytes as surrogate escapes; W003's UTF-8 length raised
+    UnicodeEncodeError (whose repr holds the key). The key is those bytes: it is measured so."""
+    assert giosg_messages(SIGNING_KEY=os.fsdecode(b"\xff" * 32)) == []
+    messages = giosg_messages(SIGNING_KEY=os.fsdecode(b"\xff" * 31))
+    assert found(messages) == {("giosg.W003", WARNING)}
+    assert "31 bytes" in messages[0].msg
+
+
+def test_e010_a_key_utf8_cannot_encode_is_an_error_without_the_value() -> None:
+    """T3/T7: a lone surrogate not from os.environ cannot be a key's bytes."""
+    messages = giosg_messages(SIGNING_KEY="\ud800" + SECRET)
+    assert found(messages) == {("giosg.E010", ERROR)}
+    assert "UTF-8 cannot encode" in messages[0].msg
+    assert "Zq7vXp9LwK3mTr" not in f"{messages[0].msg} {messages[0].hint}"
 
 
 def test_e010_one_message_per_bad_key() -> None:

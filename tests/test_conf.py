@@ -13,6 +13,7 @@ from django.test import RequestFactory, override_settings
 
 from giosg_django import conf
 from giosg_django.conf import DEFAULTS, get_config
+from giosg_django.signing import SigningKey, signing_key
 
 # Targets for dotted paths ("tests.test_conf.<name>"); each records the requests it gets.
 hook_calls: list[tuple[str, Any]] = []
@@ -57,6 +58,11 @@ def request_() -> HttpRequest:
 
 def giosg(**overlay: Any) -> override_settings:
     return override_settings(GIOSG={**settings.GIOSG, **overlay})
+
+
+def given(key: str, text: str) -> str | SigningKey | None:
+    """What ``per_request(key)`` gives for ``text``: a key comes held in a SigningKey."""
+    return signing_key(text) if key == "SIGNING_KEY" else text
 
 
 # --- merging and caching ----------------------------------------------------------------------
@@ -195,8 +201,8 @@ def test_strings_are_literal_even_when_they_look_like_paths(
     key: str, request_: HttpRequest
 ) -> None:
     with giosg(**{key: NOT_A_SETTING}):
-        assert get_config().per_request(key, request_) == NOT_A_SETTING
-        assert get_config().per_request(key, None) == NOT_A_SETTING
+        assert get_config().per_request(key, request_) == given(key, NOT_A_SETTING)
+        assert get_config().per_request(key, None) == given(key, NOT_A_SETTING)
     assert NOT_A_SETTING != settings.SECRET_KEY
 
 
@@ -204,7 +210,7 @@ def test_company_id_and_signing_key_helpers(request_: HttpRequest) -> None:
     with giosg(COMPANY_ID="tests.test_conf.identifier_hook", SIGNING_KEY="k" * 64):
         config = get_config()
         assert config.company_id(request_) == "tests.test_conf.identifier_hook"
-        assert config.signing_key(request_) == "k" * 64
+        assert config.signing_key(request_) == signing_key("k" * 64)
     assert hook_calls == []
 
 
@@ -217,7 +223,7 @@ def test_callables_get_the_request(key: str, request_: HttpRequest) -> None:
         return f"for-{request.path}"
 
     with giosg(**{key: value}):
-        assert get_config().per_request(key, request_) == "for-/"
+        assert get_config().per_request(key, request_) == given(key, "for-/")
     assert seen == [request_]
 
 
@@ -240,9 +246,29 @@ def test_empty_string_and_none_are_unset(
         assert get_config().per_request(key, request_) is None
 
 
-def test_callable_result_becomes_a_string(request_: HttpRequest) -> None:
-    with giosg(COMPANY_ID=lambda request: 12345):
-        assert get_config().company_id(request_) == "12345"
+@pytest.mark.parametrize("key", ["COMPANY_ID", "SIGNING_KEY"])
+@pytest.mark.parametrize("wrong", [12345, 0, False, b"k" * 64, bytearray(b"k" * 64), ["k"]])
+def test_a_callable_result_of_the_wrong_type_is_a_type_error(
+    key: str, wrong: object, request_: HttpRequest
+) -> None:
+    """T4/T7: a callable returning bytes or False is a fault, not a key (or an id) made of its
+    str() ("b'...'", "False"), and the error names the type, never the value (T3)."""
+    expected = rf"{key}.*returned {type(wrong).__name__}"
+    with giosg(**{key: lambda request: wrong}), pytest.raises(TypeError, match=expected) as info:
+        get_config().per_request(key, request_)
+    assert "kkk" not in str(info.value)
+
+
+@pytest.mark.parametrize("key", ["COMPANY_ID", "SIGNING_KEY"])
+@pytest.mark.parametrize("wrong", [12345, b"k" * 64, bytearray(b"k" * 64)])
+def test_a_literal_of_the_wrong_type_is_a_type_error(
+    key: str, wrong: object, request_: HttpRequest
+) -> None:
+    """T7: the checks report it (E010); at run time it is a fault, never used as its str()."""
+    expected = rf"{key}.*is {type(wrong).__name__}"
+    with giosg(**{key: wrong}), pytest.raises(TypeError, match=expected) as info:
+        get_config().per_request(key, request_)
+    assert "kkk" not in str(info.value)
 
 
 def test_callable_errors_propagate(request_: HttpRequest) -> None:

@@ -25,7 +25,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.test import AsyncClient, Client, override_settings
-from django.urls import reverse
+from django.urls import include, path, reverse
+from hijack.views import AcquireUserView
 
 from giosg_django.testing import giosg_calls
 
@@ -228,6 +229,67 @@ def test_either_middleware_order(
             submit(ADMIN, "plain", True),
             identify(admin.pk),
         ]
+
+
+# --- LOGIN_GOAL counts a person logging in ----------------------------------------------------
+
+LOGIN_GOAL = ["goal", "matches", "login-goal"]
+
+
+class ProjectAcquireView(AcquireUserView):
+    """A project's own acquire view: still hijack's login()."""
+
+
+urlpatterns = [
+    path("my-acquire/", ProjectAcquireView.as_view()),
+    path("", include("tests.urls")),
+]
+
+
+@giosg(LOGIN_GOAL="login-goal")
+def test_login_goal_on_a_login_but_not_on_acquire_or_release(
+    client: Client, js_engine: Any, admin: Any, bob: Any
+) -> None:
+    """T7 (goals counted wrongly): hijack's acquire and release call login(); a support agent
+    impersonating a customer is not the customer's login conversion, nor the agent's."""
+    assert calls(js_engine, sign_in(client, "grace")) == [LOGIN_GOAL, submit(ADMIN, "plain", True)]
+    assert calls(js_engine, acquire(client, bob)) == [CLEAR]
+    assert calls(js_engine, release(client)) == [submit(ADMIN, "plain", True)]
+    logged_out = client.post("/accounts/logout/", follow=True)
+    assert calls(js_engine, logged_out) == [["chat", "close", {"hide": True}], CLEAR]
+    assert calls(js_engine, sign_in(client, "bob")) == [LOGIN_GOAL, submit(BOB, "plain", True)]
+
+
+@giosg(LOGIN_GOAL="login-goal")
+def test_login_goal_not_on_a_subclass_of_hijacks_acquire_view(
+    client: Client, js_engine: Any, admin: Any, bob: Any
+) -> None:
+    sign_in(client, "grace")
+    with override_settings(ROOT_URLCONF=__name__):
+        response = client.post("/my-acquire/", {"user_pk": bob.pk, "next": "/page/"}, follow=True)
+    assert is_hijacked(response)
+    assert calls(js_engine, response) == [CLEAR]
+
+
+@giosg(LOGIN_GOAL="login-goal")
+def test_login_goal_on_the_async_path_not_on_acquire_or_release(
+    js_engine: Any, admin: Any, bob: Any
+) -> None:
+    """T7: the same through ASGI (the views resolved and run by the async handler)."""
+
+    async def visit() -> list[Any]:
+        client = AsyncClient()
+        await client.post("/accounts/login/", {"username": "grace", "password": "pw"})
+        signed_in = await client.get("/async/template/")
+        await client.post("/hijack/acquire/", {"user_pk": bob.pk, "next": "/page/"})
+        hijacked = await client.get("/async/template/")
+        await client.post("/hijack/release/", {"next": "/page/"})
+        return [signed_in, hijacked, await client.get("/async/template/")]
+
+    signed_in, hijacked, released = async_to_sync(visit)()
+    assert LOGIN_GOAL in calls(js_engine, signed_in)
+    assert LOGIN_GOAL not in calls(js_engine, hijacked)
+    assert LOGIN_GOAL not in calls(js_engine, released)
 
 
 # --- the async (ASGI) path ----------------------------------------------------------------------

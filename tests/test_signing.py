@@ -1,13 +1,22 @@
-"""Signing: the token is exactly what ``jwt.encode`` makes, with the key prepared once."""
+"""Signing: the token is exactly what ``jwt.encode`` makes, and the key never shows.
+
+The key is held in a ``SigningKey`` from the moment it is read; PyJWT never gets it (its frames
+would hold it if it raised), and the HMAC is computed from the key's bytes here.
+"""
 
 from __future__ import annotations
 
+import copy
+import os
+import pickle
 from typing import Any
 
 import jwt
 import pytest
+from jwt.algorithms import HMACAlgorithm
 
 from giosg_django import signing
+from giosg_django.signing import SigningKey, signing_key
 
 KEY = "s" * 64
 VARIABLES = {"username": "Ada \u00e9", "odd": "\ud800</script>\u2028", "n": [1, 2.5, None, True]}
@@ -18,32 +27,127 @@ def frozen(monkeypatch: Any) -> None:
     monkeypatch.setattr(signing.time, "time", lambda: 1_700_000_000.9)
 
 
+def held(text: str) -> SigningKey:
+    key = signing_key(text)
+    assert key is not None
+    return key
+
+
 @pytest.mark.parametrize("algorithm", signing.ALGORITHMS)
 def test_same_token_as_jwt_encode(frozen: None, algorithm: str) -> None:
-    token = signing.sign(VARIABLES, key=KEY, algorithm=algorithm, ttl=600)
+    token = signing.sign(VARIABLES, key=held(KEY), algorithm=algorithm, ttl=600)
     assert token == jwt.encode({**VARIABLES, "exp": 1_700_000_600}, KEY, algorithm=algorithm)
     payload = jwt.decode(token, KEY, algorithms=[algorithm], options={"verify_exp": False})
     assert payload == {**VARIABLES, "exp": 1_700_000_600}
 
 
-def test_the_key_is_prepared_once_per_key_and_algorithm(frozen: None, monkeypatch: Any) -> None:
-    signing._signer.cache_clear()
-    prepared = []
-    algorithm = signing.get_default_algorithms()["HS256"]
-    original = type(algorithm).prepare_key
+@pytest.mark.parametrize("algorithm", signing.ALGORITHMS)
+def test_a_key_from_an_environment_variable_with_invalid_utf8_signs_with_its_bytes(
+    frozen: None, algorithm: str
+) -> None:
+    """T7: os.environ gives undecodable bytes as surrogate escapes; the key is those bytes (as
+    giosg's console gave them), where UTF-8 encoding alone would raise."""
+    raw = b"\xff\xfe-not-utf-8-" * 6
+    from_environment = os.fsdecode(raw)  # what os.environ holds for those bytes
+    token = signing.sign(VARIABLES, key=held(from_environment), algorithm=algorithm, ttl=600)
+    assert token == jwt.encode({**VARIABLES, "exp": 1_700_000_600}, raw, algorithm=algorithm)
 
-    def counting(self: Any, key: Any) -> Any:
-        prepared.append(key)
-        return original(self, key)
 
-    monkeypatch.setattr(type(algorithm), "prepare_key", counting)
-    for _ in range(5):
-        signing.sign(VARIABLES, key=KEY, algorithm="HS256", ttl=60)
-    signing.sign(VARIABLES, key=KEY + "x", algorithm="HS256", ttl=60)
-    assert prepared == [KEY, KEY + "x"]
-    signing._signer.cache_clear()
+def test_pyjwt_never_gets_the_key(frozen: None, monkeypatch: Any) -> None:
+    """T3: a PyJWT frame that raised would hold the key as a local, shown by Django's DEBUG
+    page and error trackers: PyJWT's key handling is never called."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("PyJWT got the key")
+
+    monkeypatch.setattr(HMACAlgorithm, "prepare_key", refuse)
+    monkeypatch.setattr(HMACAlgorithm, "sign", refuse)
+    monkeypatch.setattr(jwt, "encode", refuse)
+    for algorithm in signing.ALGORITHMS:
+        signing.sign(VARIABLES, key=held(KEY), algorithm=algorithm, ttl=60)
 
 
 def test_an_unknown_algorithm_is_refused() -> None:
     with pytest.raises(ValueError, match="SIGNING_ALGORITHM must be one of"):
-        signing.sign({}, key=KEY, algorithm="none", ttl=60)
+        signing.sign({}, key=held(KEY), algorithm="none", ttl=60)
+
+
+@pytest.mark.parametrize(("ttl", "error"), [("600", TypeError), (1.5, TypeError), (0, ValueError)])
+def test_a_bad_ttl_is_refused(ttl: Any, error: type[Exception]) -> None:
+    """T4/T7: an exp that is not now + a positive whole number of seconds is never signed."""
+    with pytest.raises(error, match="TOKEN_TTL must be a positive int"):
+        signing.sign({}, key=held(KEY), algorithm="HS256", ttl=ttl)
+
+
+def test_a_plain_string_is_not_a_key() -> None:
+    """T3: the key reaches sign() only held, so no frame of ours holds its text."""
+    with pytest.raises(TypeError, match="key must be a SigningKey, not str") as info:
+        signing.sign({}, key=KEY, algorithm="HS256", ttl=60)  # type: ignore[arg-type]
+    assert KEY not in str(info.value)
+
+
+# --- SigningKey -------------------------------------------------------------------------------
+
+
+def test_a_held_key_shows_only_a_mask() -> None:
+    """T3: repr() (Django's DEBUG page, error trackers' frame locals), str() (log records,
+    f-strings) and pickling/copying (caches, sessions, task queues) never give the key."""
+    key = held(KEY)
+    assert repr(key) == "SigningKey(********)"
+    assert str(key) == f"{key}" == "********"
+    for attempt in (pickle.dumps, copy.copy, copy.deepcopy):
+        with pytest.raises(TypeError, match="not pickled or copied"):
+            attempt(key)
+    with pytest.raises(AttributeError):
+        key._secret = b"x"  # type: ignore[misc]
+    assert not isinstance(key, (str, bytes))  # trackers write str subclasses out as text
+
+
+def test_held_keys_compare_by_value() -> None:
+    assert held(KEY) == held(KEY)
+    assert held(KEY) != held(KEY + "x")
+    assert held(KEY) != KEY
+
+
+@pytest.mark.parametrize("value", [None, "", "   ", "\t\n"])
+def test_no_key(value: str | None) -> None:
+    assert signing_key(value) is None
+
+
+@pytest.mark.parametrize("wrong", [b"k" * 64, bytearray(b"k" * 64), 1234, False, ["k"]])
+def test_a_key_of_the_wrong_type_cannot_sign_and_names_only_its_type(wrong: object) -> None:
+    """T3/T7: bytes from os.environb, an int: never str()-ed into a key, never shown."""
+    key = signing_key(wrong, source="returned")
+    assert key is not None
+    assert (key.kind, key.problem) == (
+        type(wrong).__name__,
+        f"returned {type(wrong).__name__}, not a string or None",
+    )
+    assert "kkk" not in repr(key) + str(key)
+    with pytest.raises(TypeError, match=r"SIGNING_KEY'\] returned"):
+        key.digest(b"message", "HS256")
+
+
+def test_text_utf8_cannot_encode_cannot_sign_and_is_never_shown() -> None:
+    """T3: UnicodeEncodeError carries the whole text in its arguments (its repr shows it):
+    making the key never raises it."""
+    secret = "\ud800" + "k" * 63  # a lone high surrogate: not from os.environ, not encodable
+    key = signing_key(secret)
+    assert key is not None and key.problem == "is a string holding characters UTF-8 cannot encode"
+    assert "kkk" not in repr(key) + str(key)
+    with pytest.raises(TypeError) as info:
+        key.digest(b"message", "HS256")
+    assert "kkk" not in repr(info.value)
+
+
+def test_a_str_subclass_is_read_as_plain_text() -> None:
+    """A str subclass's own methods never run with the key (they could log it)."""
+
+    class Loud(str):
+        def strip(self, chars: str | None = None) -> str:
+            raise AssertionError("strip() ran")
+
+        def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+            raise AssertionError("encode() ran")
+
+    assert signing_key(Loud(KEY)) == held(KEY)

@@ -5,7 +5,9 @@ accepted and stored the way ``DjangoJSONEncoder`` writes them."""
 from __future__ import annotations
 
 import datetime
+import json
 import math
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -441,3 +443,78 @@ def test_uuid_room_ids_accepted_as_keywords(giosg: Giosg, good: Bad) -> None:
     good(giosg)
     [call] = giosg.pending
     assert str(ID) in repr(call.args)
+
+
+# --- values JSON cannot carry to giosg: too deep, too large ---------------------------------------
+
+
+def nested(depth: int, kind: str) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = {"a": value} if kind == "dict" else [value] if kind == "list" else (value,)
+    return value
+
+
+# Every argument position that takes JSON, with the name its error must give.
+JSON_POSITIONS: dict[str, tuple[Callable[[Giosg, Any], object], str]] = {
+    "submit-variables": (lambda g, v: g.visitor.submit({"x": v}), r"\bvariables\b"),
+    "submit-rooms": (lambda g, v: g.visitor.submit({"a": 1}, rooms={"id": "r", "x": v}), "rooms"),
+    "remove-all-rooms": (lambda g, v: g.visitor.remove_all({"id": "r", "x": v}), r"\brooms\b"),
+    "join-rooms-list": (
+        lambda g, v: g.room.join([{"id": "r"}, {"id": "s", "x": v}]),
+        r"rooms\[1\]",
+    ),
+    "leave-rooms": (lambda g, v: g.room.leave({"id": "r", "x": v}), r"\brooms\b"),
+    "start-task-variables": (
+        lambda g, v: g.chat.start_task("help", variables={"x": v}),
+        r"\bvariables\b",
+    ),
+}
+TOO_MUCH: dict[str, Any] = {
+    "list-5000-deep": nested(5000, "list"),
+    "dict-5000-deep": nested(5000, "dict"),
+    "tuple-5000-deep": nested(5000, "tuple"),  # not plain JSON: the encoder's path
+    "list-65-deep": nested(65, "list"),
+    "int-past-the-4300-digit-limit": 10**5000,
+    "int-javascript-reads-as-infinity": 10**400,
+    "deep-int-javascript-reads-as-infinity": [*nested(40, "list"), 10**400],
+}
+
+
+@pytest.mark.parametrize("position", list(JSON_POSITIONS))
+@pytest.mark.parametrize("value", list(TOO_MUCH))
+def test_json_that_cannot_reach_giosg_is_a_value_error_naming_the_argument(
+    giosg: Giosg, position: str, value: str
+) -> None:
+    """T6/T7: 5,000 levels escaped as RecursionError; an int past Python's 4,300-digit str
+    limit was queued and then failed while the session was written (a 500); an int past the
+    largest double reaches JavaScript as Infinity, not as given."""
+    call, argument = JSON_POSITIONS[position]
+    with pytest.raises(ValueError, match=rf"{argument}.*JSON") as info:
+        call(giosg, TOO_MUCH[value])
+    assert not isinstance(info.value, RecursionError)
+    assert giosg.pending == []
+
+
+@pytest.mark.parametrize("position", list(JSON_POSITIONS))
+def test_json_as_deep_and_as_large_as_allowed_is_queued_and_stored(
+    giosg: Giosg, position: str
+) -> None:
+    """The limits leave every real value alone: 64 levels, and the largest int a double holds,
+    go into the session and the page as given."""
+    from giosg_django import js
+    from giosg_django.calls import MAX_DEPTH
+
+    call, _argument = JSON_POSITIONS[position]
+    largest = int(sys.float_info.max)
+    call(giosg, [*nested(MAX_DEPTH - 3, "list"), largest])  # the call's own levels count too
+    [queued] = giosg.pending
+    stored = json.loads(json.dumps(queued.to_session()))
+    assert Call.from_session(stored) == queued
+    assert str(largest) in js.dumps(list(queued.args))
+
+
+def test_a_huge_goal_value_is_a_value_error_naming_the_argument(giosg: Giosg) -> None:
+    with pytest.raises(ValueError, match=r"\bvalue\b"):
+        giosg.goal.matches("g", value=10**5000)
+    assert giosg.pending == []
