@@ -13,7 +13,7 @@ from django.contrib.sessions.backends.signed_cookies import SessionStore as Cook
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from . import inject, pending, render
+from . import inject, pending, render, shared_cache
 from .api import Giosg, get_giosg
 from .conf import get_config
 from .render import fault
@@ -182,7 +182,9 @@ class GiosgMiddleware:
             else:
                 delivered = giosg.delivered = delivered_count(request, giosg, response)
             if giosg.rendered:
-                # The page carries this visitor's calls: no shared cache may keep it.
+                # The page carries this visitor's calls: no shared cache may keep it, nor
+                # Django's per-site cache before us, whatever Cache-Control says by then.
+                shared_cache.keep_out(request)
                 if response.has_header("Cache-Control"):
                     patch_cache_control(response, private=True)
                 else:

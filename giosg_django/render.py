@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from . import calls, identity, js
+from . import calls, identity, js, shared_cache
 from .api import get_giosg
 from .calls import IDENTITY_CHANGED, MARKER_MODULE, Call
 from .conf import GiosgConfig, get_config
@@ -207,6 +207,9 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
         except Exception:
             fault(f"rendering {call.name}")
     body = "".join(statements)
+    if body:
+        # This visitor's calls or identity: no page cache may store the page for others.
+        shared_cache.keep_out(request)
     if body and config["CROSS_TAB_LOGOUT"]:
         body = js.unless_stale(body)
     # The loader defines giosg's queue; without it, the queue is defined first.
