@@ -202,7 +202,9 @@ class GiosgMiddleware:
             # Would Django's SessionMiddleware write this session without giosg? Not when it is
             # unchanged, nor when it is empty (as logout() leaves it).
             written_anyway = session.modified and not session.is_empty()
-            pending.save(session, pending.cap(remaining, get_config()["MAX_PENDING"]))
+            config = get_config()
+            kept = pending.cap(remaining, config["MAX_PENDING"], config["MAX_PENDING_BYTES"])
+            pending.save(session, kept)
             if session.modified and not written_anyway and not isinstance(session, CookieSession):
                 giosg.session_key_before = session.session_key
                 return cast(SessionBase, session)
