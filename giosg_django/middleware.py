@@ -131,7 +131,9 @@ class GiosgMiddleware:
 
     def deliver_htmx(self, request: HttpRequest, giosg: Giosg, response: HttpResponseBase) -> None:
         try:
-            delivered, used = render.htmx_delivery(request)
+            # The header as it would be with no call: the calls get what is left of the budget.
+            empty = trigger_value(response, {"target": "body", "calls": []})
+            delivered, used = render.htmx_delivery(request, render.HEADER_BUDGET - len(empty))
             if delivered:
                 set_trigger(response, {"target": "body", "calls": delivered})
                 giosg.mark_rendered("", giosg.rendered_upto + used)  # the cache headers
@@ -231,7 +233,11 @@ TRIGGER_EVENT = "giosg:calls"
 
 
 def set_trigger(response: HttpResponseBase, detail: dict[str, Any]) -> None:
-    """Add giosg's event to the response's HX-Trigger, keeping the view's own triggers (a
+    response["HX-Trigger"] = trigger_value(response, detail)
+
+
+def trigger_value(response: HttpResponseBase, detail: dict[str, Any]) -> str:
+    """The response's HX-Trigger with giosg's event added, keeping the view's own triggers (a
     list of event names becomes htmx's JSON form, each with an empty detail)."""
     current = response.get("HX-Trigger", "").strip()
     if current.startswith("{"):
@@ -239,8 +245,8 @@ def set_trigger(response: HttpResponseBase, detail: dict[str, Any]) -> None:
     else:
         triggers = {name.strip(): {} for name in current.split(",") if name.strip()}
     triggers[TRIGGER_EVENT] = detail
-    # ASCII JSON: a header value must be Latin-1, and JSON.parse reads \uXXXX escapes.
-    response["HX-Trigger"] = json.dumps(triggers, ensure_ascii=True, separators=(",", ":"))
+    # The encoding render.htmx_delivery measures the calls with.
+    return render.HEADER_JSON.encode(triggers)
 
 
 def is_page(request: HttpRequest, response: HttpResponseBase) -> bool:
