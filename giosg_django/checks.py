@@ -10,7 +10,8 @@ giosg.W003  warning a static ``SIGNING_KEY`` shorter than the hash size of the a
                     (32/48/64 bytes, RFC 7518 section 3.2); use a longer secret.
 giosg.E004  error   a dotted path in ``VISITOR_VARIABLES``, ``VISITOR_IDENTIFIER`` or
                     ``ENABLED`` does not import, or names something not callable.
-giosg.E005  error   ``TOKEN_TTL`` or ``MAX_PENDING`` is not a positive int.
+giosg.E005  error   ``TOKEN_TTL``, ``MAX_PENDING`` or ``MAX_PENDING_BYTES`` is not a positive
+                    int.
 giosg.E006  error   an unknown key in ``GIOSG``; the message names the closest valid key.
 giosg.E007  error   ``GiosgMiddleware`` installed without ``SessionMiddleware`` and
                     ``AuthenticationMiddleware`` both before it.
@@ -54,7 +55,7 @@ BOOL_KEYS = (
     "CROSS_TAB_LOGOUT",
     "IDENTIFY_IMPERSONATED",
 )
-POSITIVE_INT_KEYS = ("TOKEN_TTL", "MAX_PENDING")
+POSITIVE_INT_KEYS = ("TOKEN_TTL", "MAX_PENDING", "MAX_PENDING_BYTES")
 
 
 # --- settings.GIOSG ----------------------------------------------------------------------

@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "HTMX": True,
     "CROSS_TAB_LOGOUT": True,
     "IDENTIFY_IMPERSONATED": False,
+    "MAX_PENDING_BYTES": 32768,
 }
 
 # Keys whose value may be a dotted path to a callable (a string is imported, not taken as is).

@@ -13,7 +13,7 @@ from django.contrib.sessions.backends.signed_cookies import SessionStore as Cook
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from . import inject, pending, render
+from . import inject, pending, render, shared_cache
 from .api import Giosg, get_giosg
 from .conf import get_config
 from .render import fault
@@ -131,7 +131,9 @@ class GiosgMiddleware:
 
     def deliver_htmx(self, request: HttpRequest, giosg: Giosg, response: HttpResponseBase) -> None:
         try:
-            delivered, used = render.htmx_delivery(request)
+            # The header as it would be with no call: the calls get what is left of the budget.
+            empty = trigger_value(response, {"target": "body", "calls": []})
+            delivered, used = render.htmx_delivery(request, render.HEADER_BUDGET - len(empty))
             if delivered:
                 set_trigger(response, {"target": "body", "calls": delivered})
                 giosg.mark_rendered("", giosg.rendered_upto + used)  # the cache headers
@@ -182,7 +184,9 @@ class GiosgMiddleware:
             else:
                 delivered = giosg.delivered = delivered_count(request, giosg, response)
             if giosg.rendered:
-                # The page carries this visitor's calls: no shared cache may keep it.
+                # The page carries this visitor's calls: no shared cache may keep it, nor
+                # Django's per-site cache before us, whatever Cache-Control says by then.
+                shared_cache.keep_out(request)
                 if response.has_header("Cache-Control"):
                     patch_cache_control(response, private=True)
                 else:
@@ -200,7 +204,9 @@ class GiosgMiddleware:
             # Would Django's SessionMiddleware write this session without giosg? Not when it is
             # unchanged, nor when it is empty (as logout() leaves it).
             written_anyway = session.modified and not session.is_empty()
-            pending.save(session, pending.cap(remaining, get_config()["MAX_PENDING"]))
+            config = get_config()
+            kept = pending.cap(remaining, config["MAX_PENDING"], config["MAX_PENDING_BYTES"])
+            pending.save(session, kept)
             if session.modified and not written_anyway and not isinstance(session, CookieSession):
                 giosg.session_key_before = session.session_key
                 return cast(SessionBase, session)
@@ -227,7 +233,11 @@ TRIGGER_EVENT = "giosg:calls"
 
 
 def set_trigger(response: HttpResponseBase, detail: dict[str, Any]) -> None:
-    """Add giosg's event to the response's HX-Trigger, keeping the view's own triggers (a
+    response["HX-Trigger"] = trigger_value(response, detail)
+
+
+def trigger_value(response: HttpResponseBase, detail: dict[str, Any]) -> str:
+    """The response's HX-Trigger with giosg's event added, keeping the view's own triggers (a
     list of event names becomes htmx's JSON form, each with an empty detail)."""
     current = response.get("HX-Trigger", "").strip()
     if current.startswith("{"):
@@ -235,8 +245,8 @@ def set_trigger(response: HttpResponseBase, detail: dict[str, Any]) -> None:
     else:
         triggers = {name.strip(): {} for name in current.split(",") if name.strip()}
     triggers[TRIGGER_EVENT] = detail
-    # ASCII JSON: a header value must be Latin-1, and JSON.parse reads \uXXXX escapes.
-    response["HX-Trigger"] = json.dumps(triggers, ensure_ascii=True, separators=(",", ":"))
+    # The encoding render.htmx_delivery measures the calls with.
+    return render.HEADER_JSON.encode(triggers)
 
 
 def is_page(request: HttpRequest, response: HttpResponseBase) -> bool:

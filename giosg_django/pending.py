@@ -7,6 +7,7 @@ every session serializer accepts.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -58,18 +59,52 @@ async def aload(session: SessionBase) -> tuple[list[Call], bool]:
     return decode(stored), stored is not None
 
 
-def cap(calls: list[Call], limit: int) -> list[Call]:
-    """Keep the newest ``limit`` calls, logging what is dropped."""
-    if len(calls) <= limit:
+def cap(calls: list[Call], limit: int, limit_bytes: int) -> list[Call]:
+    """Keep the newest calls within ``limit`` calls (MAX_PENDING) and ``limit_bytes`` of
+    their stored JSON (MAX_PENDING_BYTES), logging the names of those dropped (never their
+    values, which may be what a visitor typed)."""
+    if len(calls) > limit:
+        _dropped(calls[: len(calls) - limit], f"over MAX_PENDING={limit}")
+        calls = calls[len(calls) - limit :]
+    return cap_bytes(calls, limit_bytes)
+
+
+# As Django's JSONSerializer writes a session (ASCII, compact): one character is one byte.
+_SESSION_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
+def stored_size(call: Call) -> int:
+    return len(_SESSION_JSON.encode(call.to_session()))
+
+
+def cap_bytes(calls: list[Call], limit: int) -> list[Call]:
+    """Keep the newest calls whose stored size adds up to at most ``limit`` bytes, so one
+    visitor's session (loaded and written on each of their requests) stays small whatever
+    they send. A call that alone is over the limit could never be kept: it is dropped first,
+    so it does not push the calls queued before it out."""
+    sizes = [stored_size(call) for call in calls]
+    if sum(sizes) <= limit:
         return calls
-    dropped = calls[: len(calls) - limit]
+    keep = [size <= limit for size in sizes]
+    total = sum(size for size, kept in zip(sizes, keep, strict=True) if kept)
+    for index, size in enumerate(sizes):  # then the oldest, until the rest fits
+        if total <= limit:
+            break
+        if keep[index]:
+            keep[index] = False
+            total -= size
+    dropped = [call for call, kept in zip(calls, keep, strict=True) if not kept]
+    _dropped(dropped, f"over MAX_PENDING_BYTES={limit}")
+    return [call for call, kept in zip(calls, keep, strict=True) if kept]
+
+
+def _dropped(calls: list[Call], why: str) -> None:
     logger.warning(
-        "giosg: %d pending call(s) dropped, over MAX_PENDING=%d: %s",
-        len(dropped),
-        limit,
-        ", ".join(call.name for call in dropped),
+        "giosg: %d pending call(s) dropped, %s: %s",
+        len(calls),
+        why,
+        ", ".join(call.name for call in calls),
     )
-    return calls[len(calls) - limit :]
 
 
 # Browsers drop a cookie whose name and value pass 4096 bytes (RFC 6265 section 6.1's floor).

@@ -10,6 +10,7 @@ chat widget never takes a page down.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.debug import sensitive_variables
 
-from . import calls, identity, js
+from . import calls, identity, js, shared_cache
 from .api import get_giosg
 from .calls import IDENTITY_CHANGED, MARKER_MODULE, Call
 from .conf import GiosgConfig, get_config
@@ -221,6 +222,9 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
         except Exception:
             fault(f"rendering {call.name}")
     body = "".join(statements)
+    if body:
+        # This visitor's calls or identity: no page cache may store the page for others.
+        shared_cache.keep_out(request)
     if body and config["CROSS_TAB_LOGOUT"]:
         body = js.unless_stale(body)
     # The loader defines giosg's queue; without it, the queue is defined first.
@@ -267,34 +271,61 @@ def identity_calls(
 
 
 # HX-Trigger travels in a response header; proxies and servers commonly refuse headers past
-# 8 KB, so calls past this budget wait for the next response.
+# 8 KB (nginx's default buffers answer 502), so the whole value giosg writes stays within this
+# budget and calls past it wait for the next full page.
 HEADER_BUDGET = 6000
+# The header's JSON: ASCII (a header value must be Latin-1, and JSON.parse reads \uXXXX escapes).
+HEADER_JSON = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
 
 
-def htmx_delivery(request: HttpRequest) -> tuple[list[list[Any]], int]:
+def htmx_delivery(request: HttpRequest, room: int) -> tuple[list[list[Any]], int]:
     """For an htmx response: the waiting calls as JSON arrays for the HX-Trigger event (a
     top-level ``null`` is ``undefined``), then the identity after a change of user; and how
-    many waiting calls that uses up."""
+    many waiting calls that uses up.
+
+    ``room`` is what the header's JSON list of calls may take. Delivery stops at the first
+    call that does not fit, so the rest wait for the next full page in order (a call too big
+    for any header waits for a page, and those after it wait with it). The identity after a
+    login is reserved when its marker is reached: when it does not fit, the marker is not used
+    up either, so the next full page submits the identity with ``replace_existing``."""
     config = get_config()
     giosg = get_giosg(request)
     if giosg is None or not is_enabled(request, config):
         return [], 0
     delivered: list[list[Any]] = []
-    size = used = 0
+    new_identity: list[list[Any]] | None = None
+    room += 1  # each item is counted with a comma before it; the first has none
+    used = 0
     for call in giosg.unrendered():
-        item = _data_or_fault(call, request, config) if reaches_page(call, config) else None
-        if item is not None:
-            size += len(js.dumps(item))
-            if size > HEADER_BUDGET and delivered:
+        if call == IDENTITY_CHANGED and new_identity is None:
+            found = [
+                item
+                for item in (
+                    _data_or_fault(each, request, config)
+                    for each in identity_calls(request, config, replace=True)
+                )
+                if item is not None
+            ]
+            size = _header_size(found)
+            if size > room:
                 break
-            delivered.append(item)
-        used += 1
-    if IDENTITY_CHANGED in giosg.pending[giosg.rendered_upto : giosg.rendered_upto + used]:
-        for call in identity_calls(request, config, replace=True):
+            room -= size
+            new_identity = found
+        elif reaches_page(call, config):
             item = _data_or_fault(call, request, config)
             if item is not None:
+                size = _header_size([item])
+                if size > room:
+                    break
+                room -= size
                 delivered.append(item)
-    return delivered, used
+        used += 1
+    return delivered + (new_identity or []), used
+
+
+def _header_size(items: list[list[Any]]) -> int:
+    """What ``items`` add to the header's list of calls, a comma before each."""
+    return sum(len(HEADER_JSON.encode(item)) + 1 for item in items)
 
 
 def _data_or_fault(call: Call, request: HttpRequest, config: GiosgConfig) -> list[Any] | None:

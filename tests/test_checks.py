@@ -96,6 +96,7 @@ def test_every_key_set_validly_produces_no_message() -> None:
             ENABLED="tests.test_checks.visitor_variables",
             AUTO_INJECT=True,
             MAX_PENDING=1,
+            MAX_PENDING_BYTES=1,
             HTMX=False,
             CROSS_TAB_LOGOUT=False,
             IDENTIFY_IMPERSONATED=True,
@@ -172,7 +173,7 @@ def test_e004_dotted_path(key: str, path: str) -> None:
     assert path in messages[0].msg
 
 
-@pytest.mark.parametrize("key", ["TOKEN_TTL", "MAX_PENDING"])
+@pytest.mark.parametrize("key", ["TOKEN_TTL", "MAX_PENDING", "MAX_PENDING_BYTES"])
 @pytest.mark.parametrize("value", [0, -1, True, 1.5, "600", None])
 def test_e005_not_a_positive_int(key: str, value: object) -> None:
     assert found(giosg_messages(**{key: value})) == {("giosg.E005", ERROR)}

@@ -11,8 +11,13 @@ from typing import Any
 import jwt
 import pytest
 from django.conf import settings
+from django.http import HttpRequest, JsonResponse
 from django.test import Client, override_settings
+from django.urls import path
 
+from giosg_django.render import HEADER_BUDGET
+
+from . import urls
 from .cases import KEY
 from .servers import wsgi_server
 
@@ -132,6 +137,151 @@ def test_login_and_logout_through_htmx(client: Client, django_user_model: Any) -
     assert logged_out[:2] == ["giosg_django", "loggedOut"] and isinstance(logged_out[2], int)
 
 
+# --- the header's budget -----------------------------------------------------------------------
+
+
+def queue_big(request: HttpRequest, size: int) -> JsonResponse:
+    """A support message of ``size`` characters, as a visitor may type (or paste) one."""
+    request.giosg.chat.start_task("m" * size)  # type: ignore[attr-defined]
+    return JsonResponse({"queued": size})
+
+
+urlpatterns = [path("big/<int:size>/", queue_big), *urls.urlpatterns]
+
+
+def page_calls(js_engine: Any, response: Any) -> list[list[Any]]:
+    result = js_engine.run(response.content.decode())
+    assert result.errors == []
+    return [call for call in result.calls or [] if call[0] != "giosg_django"]
+
+
+def short(calls: list[list[Any]]) -> list[str]:
+    """Goals by id and tasks by message length, so a 20 kB call reads as one word."""
+    return [
+        call[2] if call[1] == "matches" else f"task-{len(call[2]['message'])}"
+        for call in calls
+        if call[:2] in (["goal", "matches"], ["chat", "startTask"])
+    ]
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("before", [[], ["a"]], ids=["first", "after-a-small-one"])
+def test_a_call_too_big_for_the_header_waits_for_the_next_full_page(
+    client: Client, js_engine: Any, before: list[str]
+) -> None:
+    """T6, T7: the first waiting call went into HX-Trigger whatever its size (a 20 kB call made
+    a 20 kB header: a 502 behind nginx's default buffers, while the calls counted as delivered).
+    A call that can never fit waits for a full page, and the calls after it wait with it."""
+    for goal in before:
+        client.get(f"/queue/{goal}/json/")
+    client.get("/big/20000/")
+    client.get("/queue/b/json/")
+    response = client.get("/queue/hx/fragment/", **HX)
+    header = response.get("HX-Trigger", "")
+    assert len(header) <= HEADER_BUDGET
+    delivered = short(trigger_calls(response)) if header else []
+    assert delivered == before
+    page = short(page_calls(js_engine, client.get("/page/")))
+    assert page == ["task-20000", "b", "hx"]
+    assert short(page_calls(js_engine, client.get("/page/"))) == []
+
+
+@pytest.mark.parametrize(
+    "own",
+    ["", "saved-" + "s" * 1200, '{"saved": {"n": "' + "s" * 1200 + '"}}'],
+    ids=["no-own-trigger", "own-names", "own-json"],
+)
+def test_many_small_calls_fill_the_header_within_the_budget(
+    client: Client, js_engine: Any, own: str
+) -> None:
+    """T6, T7: many small calls fill HX-Trigger up to the budget,
+    counted over the whole header value giosg writes, the view's own triggers included; the
+    rest reach the next full page in order, none lost, none twice."""
+    goals = [f"{i:03d}-" + "x" * 150 for i in range(60)]
+    with override_settings(GIOSG={**settings.GIOSG, "MAX_PENDING": 100}):
+        for goal in goals:
+            client.get("/queue/" + goal + "/json/")
+        url = f"/queue/hx/trigger/?trigger={own}" if own else "/queue/hx/fragment/"
+        response = client.get(url, **HX)
+        assert len(response["HX-Trigger"]) <= HEADER_BUDGET
+        delivered = short(trigger_calls(response))
+        rest = short(page_calls(js_engine, client.get("/page/")))
+    assert 10 < len(delivered) < 60
+    assert delivered + rest == [*goals, "hx"]
+
+
+def header_length(calls: list[list[Any]]) -> int:
+    """The length of HX-Trigger carrying ``calls`` and nothing else."""
+    detail = {"target": "body", "calls": calls}
+    return len(json.dumps({"giosg:calls": detail}, separators=(",", ":")))
+
+
+BEFORE = ["goal", "matches", "before"]
+# The longest "bio" with which the identity still fits in the header after BEFORE.
+LONGEST_BIO = HEADER_BUDGET - header_length(
+    [BEFORE, ["visitor", "submit", {"username": "ada", "bio": ""}, "plain", True]]
+)
+
+
+@pytest.mark.parametrize(
+    "bio_length", [LONGEST_BIO + 1, HEADER_BUDGET], ids=["one-byte-over", "never-fits"]
+)
+def test_an_identity_too_big_for_the_header_after_an_htmx_login_waits_for_the_page(
+    client: Client, js_engine: Any, django_user_model: Any, bio_length: int
+) -> None:
+    """T2, T6: the identity after an htmx login was put in HX-Trigger without any budget. When
+    it does not fit, its login marker is not used up: the next full page submits it with
+    replace_existing, so the previous visitor's variables do not stay attached; what was
+    queued before the login still goes in the header, and nothing is sent twice."""
+    django_user_model.objects.create_user("ada", "ada@example.com", "pw")
+    bio = "b" * bio_length
+    with with_bio(bio, LOGIN_GOAL="login"):
+        response = htmx_login(client)
+        assert len(response["HX-Trigger"]) <= HEADER_BUDGET
+        assert trigger_calls(response) == [BEFORE]
+        page = page_calls(js_engine, client.get("/page/"))
+        again = page_calls(js_engine, client.get("/page/"))
+    assert page == [
+        ["goal", "matches", "login"],
+        ["visitor", "submit", {"username": "ada", "bio": bio}, "plain", True],
+    ]
+    assert again == [["visitor", "submit", {"username": "ada", "bio": bio}]]
+
+
+def test_an_identity_that_just_fits_comes_with_the_htmx_login(
+    client: Client, js_engine: Any, django_user_model: Any
+) -> None:
+    """T2: the budget is exact: an identity that fits to the byte comes in the header after an
+    htmx login, with replace_existing, and the page after it submits without (the marker is
+    used up)."""
+    django_user_model.objects.create_user("ada", "ada@example.com", "pw")
+    bio = "b" * LONGEST_BIO
+    with with_bio(bio):
+        response = htmx_login(client)
+        assert len(response["HX-Trigger"]) == HEADER_BUDGET
+        submit = ["visitor", "submit", {"username": "ada", "bio": bio}, "plain", True]
+        assert trigger_calls(response) == [BEFORE, submit]
+        assert page_calls(js_engine, client.get("/page/")) == [submit[:3]]
+
+
+def with_bio(bio: str, **overlay: Any) -> override_settings:
+    """Settings whose visitor variables carry a "bio" (a profile text of any length)."""
+
+    def variables(request: HttpRequest) -> dict[str, Any] | None:
+        if not request.user.is_authenticated:
+            return None
+        return {"username": request.user.get_username(), "bio": bio}
+
+    return override_settings(GIOSG={**settings.GIOSG, "VISITOR_VARIABLES": variables, **overlay})
+
+
+def htmx_login(client: Client) -> Any:
+    """Log in as ada through htmx, after a goal was queued."""
+    client.get("/accounts/login/")  # a full page: delivers what waited
+    client.get("/queue/before/json/")
+    return client.post("/accounts/login/", {"username": "ada", "password": "pw"}, follow=True, **HX)
+
+
 # --- in Chromium, with the real htmx ----------------------------------------------------------
 
 HTMX_DIR = Path(__file__).parent / "js" / "node_modules"
@@ -208,4 +358,30 @@ def test_logout_through_a_boosted_form_in_chromium(
     page.wait_for_function("() => window._giosg._e.length >= 3")
     assert browser_page.queue()[1:] == [["chat", "close", {"hide": True}], ["visitor", "removeAll"]]
     assert page.evaluate("() => localStorage.getItem('giosg_django:logout')") is not None
+    assert browser_page.errors == []
+
+
+@pytest.mark.browser
+def test_a_call_too_big_for_the_header_waits_for_the_next_page_in_chromium(
+    browser_page: Any,
+) -> None:
+    """T6, T7: with the real htmx 2, an hx-post whose first waiting call is 20 kB gets no
+    header (it went out whole before, a 502 behind nginx); that call and those after it reach
+    the next full page, once, in order."""
+    require_htmx("2")
+    page = browser_page.page
+    sessions = "django.contrib.sessions.backends.cache"  # in this process, shared by threads
+    with wsgi_server(ROOT_URLCONF=__name__, SESSION_ENGINE=sessions) as url:
+        page.goto(f"{url}/htmx/2/page/")
+        page.evaluate("async () => { await fetch('/big/20000/'); await fetch('/queue/b/json/'); }")
+        with page.expect_response("**/queue/htmx-post/fragment/") as answer:
+            page.click("#post")
+        assert len(answer.value.headers.get("hx-trigger", "")) <= HEADER_BUDGET
+        page.wait_for_selector("#out:text('done')")
+        assert short(browser_page.queue() or []) == []
+
+        page.goto(f"{url}/htmx/2/page/")
+        assert short(browser_page.queue() or []) == ["task-20000", "b", "htmx-post"]
+        page.goto(f"{url}/htmx/2/page/")
+        assert short(browser_page.queue() or []) == []
     assert browser_page.errors == []

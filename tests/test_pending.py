@@ -4,16 +4,22 @@ in order, through the session (any backend), and only a page that renders them u
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import random
+from importlib import import_module
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.http import HttpRequest, JsonResponse
 from django.test import Client, override_settings
+from django.urls import path
 
 from giosg_django.pending import SESSION_KEY
+
+from . import urls
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +197,93 @@ def test_a_stored_sign_flag_must_be_a_bool_or_none(flag: Any) -> None:
 
     with pytest.raises(ValueError, match="bad sign flag"):
         Call.from_session(["goal", "matches", ["g"], flag])
+
+
+# --- MAX_PENDING_BYTES: the size of what waits ------------------------------------------------
+
+
+def support_message(request: HttpRequest) -> JsonResponse:
+    """A support form, as the example project's: the visitor's text becomes a chat task."""
+    request.giosg.chat.start_task(request.POST["message"])  # type: ignore[attr-defined]
+    return JsonResponse({"sent": True})
+
+
+urlpatterns = [path("support/", support_message), *urls.urlpatterns]
+
+STORES = [backend for backend in BACKENDS if not backend.endswith("cached_db")]
+
+
+def session_bytes(client: Client) -> int:
+    """The size of the visitor's session as its store keeps it (JSON, before signing)."""
+    cookie = client.cookies.get(settings.SESSION_COOKIE_NAME)
+    if cookie is None or not cookie.value:
+        return 0
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=cookie.value)
+    return len(json.dumps(store.load(), separators=(",", ":")))
+
+
+def random_text(rng: random.Random, size: int) -> str:
+    # Random text barely compresses, so no backend's compression hides its size.
+    return base64.urlsafe_b64encode(rng.randbytes(size)).decode()[:size]
+
+
+def start_tasks(js_engine: Any, response: Any) -> list[str]:
+    result = js_engine.run(response.content.decode())
+    assert result.errors == []
+    return [args[2]["message"] for args in result.calls or [] if args[:2] == ["chat", "startTask"]]
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("engine", STORES, ids=lambda path: path.rsplit(".", 1)[1])
+def test_sixty_messages_of_100_kb_leave_the_session_small(
+    js_engine: Any, caplog: Any, engine: str
+) -> None:
+    """T6: 60 support messages of 100 kB each grew one visitor's session past 3 MB, which
+    every later request of theirs loaded and wrote. A call over MAX_PENDING_BYTES on its own is
+    dropped (named in a warning, its text never logged); the calls around it still wait."""
+    rng = random.Random(100)
+    messages = [random_text(rng, 100_000) for _ in range(60)]
+    with override_settings(SESSION_ENGINE=engine):
+        client = Client()
+        client.get("/queue/before/json/")
+        with caplog.at_level(logging.WARNING, logger="giosg_django"):
+            for message in messages:
+                assert client.post("/support/", {"message": message}).status_code == 200
+                assert session_bytes(client) < 1000
+        client.get("/queue/after/json/")
+        page = client.get("/page/")
+    assert goals(js_engine, page) == ["before", "after"]
+    assert start_tasks(js_engine, page) == []
+    warning = "1 pending call(s) dropped, over MAX_PENDING_BYTES=32768: chat.startTask"
+    assert caplog.text.count(warning) == 60
+    assert not any(message[:40] in caplog.text for message in messages)
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("engine", STORES, ids=lambda path: path.rsplit(".", 1)[1])
+def test_past_max_pending_bytes_the_oldest_calls_are_dropped(
+    js_engine: Any, caplog: Any, engine: str
+) -> None:
+    """T6: calls that each fit but together pass MAX_PENDING_BYTES: the oldest are dropped
+    with a warning, the session stays near the cap, and the newest reach the next page in
+    order, once."""
+    rng = random.Random(300)
+    messages = [random_text(rng, 300) for _ in range(40)]
+    # Each as the session stores it: ["chat","startTask",[{"message":"…"}],false].
+    stored = ["chat", "startTask", [{"message": messages[0]}], False]
+    each = len(json.dumps(stored, separators=(",", ":")))
+    limit = 2000  # small enough for a signed cookie to carry too
+    with override_settings(
+        SESSION_ENGINE=engine, GIOSG={**settings.GIOSG, "MAX_PENDING_BYTES": limit}
+    ):
+        client = Client()
+        with caplog.at_level(logging.WARNING, logger="giosg_django"):
+            for message in messages:
+                client.post("/support/", {"message": message})
+                assert session_bytes(client) <= limit + 100  # the queue's key and brackets
+        page = client.get("/page/")
+        assert start_tasks(js_engine, client.get("/page/")) == []
+    assert start_tasks(js_engine, page) == messages[-(limit // each) :]
+    assert f"dropped, over MAX_PENDING_BYTES={limit}: chat.startTask" in caplog.text
+    assert "cookie" not in caplog.text
+    assert not any(message[:40] in caplog.text for message in messages)

@@ -1,0 +1,28 @@
+"""Keeping a response that carries one visitor's giosg data out of Django's own page caches.
+
+The middleware marks such a response ``Cache-Control: private`` and ``Vary: Cookie``. That
+comes too late for the caches that store the response before ``GiosgMiddleware`` sees it:
+``cache_page``, which stores it inside the view once the template has rendered (for a
+``TemplateResponse`` too: the decorator stores from a post-render callback), and the per-site
+cache placed after ``GiosgMiddleware`` in ``MIDDLEWARE``. And a middleware between an outer
+per-site cache and giosg may overwrite the header. Every one of them asks, in
+``UpdateCacheMiddleware._should_update_cache`` (the same in Django 5.2, 6.0 and 6.1), the flag
+that ``FetchFromCacheMiddleware.process_request`` sets on the request after a cache miss; giosg
+clears it when a render puts this visitor's data on the page, and again when the middleware
+finishes a response that carries it (an htmx header), so no Django cache stores it.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+# Set by FetchFromCacheMiddleware (per-site, and cache_page's CacheMiddleware), read before
+# every store.
+UPDATE_CACHE_FLAG = "_cache_update_cache"
+
+
+def keep_out(request: HttpRequest | None) -> None:
+    """The response to ``request`` carries this visitor's giosg data: Django's cache
+    middleware must not store it (this response only: other pages are cached as before)."""
+    if request is not None:
+        setattr(request, UPDATE_CACHE_FLAG, False)
