@@ -13,7 +13,7 @@ from django.contrib.sessions.backends.signed_cookies import SessionStore as Cook
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from . import inject, pending, render
+from . import inject, js, pending, render
 from .api import Giosg, get_giosg
 from .conf import get_config
 from .render import fault
@@ -223,7 +223,7 @@ class GiosgMiddleware:
 
 # Response headers with which htmx leaves the page instead of handling the response.
 HTMX_NAVIGATION = ("HX-Redirect", "HX-Location", "HX-Refresh")
-TRIGGER_EVENT = "giosg:calls"
+TRIGGER_EVENT = js.EVENT
 
 
 def set_trigger(response: HttpResponseBase, detail: dict[str, Any]) -> None:
