@@ -13,7 +13,7 @@ from django.contrib.sessions.backends.signed_cookies import SessionStore as Cook
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from . import inject, js, pending, render
+from . import inject, js, lifecycle, pending, render
 from .api import Giosg, get_giosg
 from .conf import get_config
 from .render import fault
@@ -46,11 +46,14 @@ class GiosgMiddleware:
                 giosg.restore(pending.load(session))
             except Exception:
                 fault("loading pending giosg calls from the session")
+        lifecycle.at_request_start(request, giosg, getattr(request, "user", None))
         response = cast(HttpResponseBase, self.get_response(request))
         if self.wants_htmx_delivery(request, giosg, response):
             self.deliver_htmx(request, giosg, response)
         elif self.wants_injection(request, giosg, response):
             self.inject(request, response)
+        user = getattr(request, "user", None)
+        lifecycle.at_response(request, giosg, response, user, page=is_page(request, response))
         changed = self.finish(request, giosg, response)
         if changed is not None:
             try:
@@ -76,6 +79,7 @@ class GiosgMiddleware:
                 giosg.user = await request.auser()
             except Exception:
                 fault("reading the user with request.auser()")
+        lifecycle.at_request_start(request, giosg, giosg.user)
         get_response = cast(Callable[[HttpRequest], Awaitable[HttpResponseBase]], self.get_response)
         response = await get_response(request)
         # Rendering may call the project's settings callables, which may query the database.
@@ -83,6 +87,8 @@ class GiosgMiddleware:
             await sync_to_async(self.deliver_htmx)(request, giosg, response)
         elif self.wants_injection(request, giosg, response):
             await sync_to_async(self.inject)(request, response)
+        page = is_page(request, response)
+        lifecycle.at_response(request, giosg, response, giosg.user, page=page)
         changed = self.finish(request, giosg, response)
         if changed is not None:
             try:

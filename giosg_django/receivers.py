@@ -15,7 +15,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
 from . import calls
-from .api import get_giosg
+from .api import Giosg, get_giosg
 from .calls import IDENTITY_CHANGED
 from .conf import get_config
 from .render import logout_calls
@@ -41,6 +41,13 @@ def logged_out(*, request: Any = None, **kwargs: Any) -> None:
         return
     if giosg.user is not None:
         giosg.user = AnonymousUser()
+    queue_logout(request, giosg)
+
+
+def queue_logout(request: Any, giosg: Giosg) -> None:
+    """What a logout does in the browser: the logout calls for the next page, and the time of
+    the logout for the site's other pages (CROSS_TAB_LOGOUT). Also queued when a signed-in
+    session ended without logout() (``visitor_cookie``)."""
     config = get_config()
     for call in logout_calls(config):
         giosg.add(call)

@@ -3,6 +3,7 @@ logout that lands on a page without the tag), under /client/."""
 
 from __future__ import annotations
 
+from django.contrib.auth.views import PasswordChangeView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
@@ -46,4 +47,9 @@ def clobbered(request: HttpRequest, where: str) -> HttpResponse:
 
 urlpatterns = [
     path("clobbered/<str:where>/", clobbered),
+    # Ada changing her password on another device (which ends her other sessions).
+    path(
+        "password/",
+        PasswordChangeView.as_view(template_name="plain.html", success_url="/page/"),
+    ),
 ]
