@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase
 
-from . import visitor_cookie
+from . import cross_tab, visitor_cookie
 from .api import Giosg
 from .render import fault
 
@@ -20,6 +20,7 @@ def at_request_start(request: HttpRequest, giosg: Giosg, user: Any) -> None:
     try:
         if user is not None:
             visitor_cookie.at_request_start(request, giosg, user)
+        cross_tab.at_request_start(request, giosg)
     except Exception:
         fault("checking for a sign-in that ended")
 
@@ -32,5 +33,7 @@ def at_response(
     try:
         if user is not None and visitor_cookie.needs_user(request):
             visitor_cookie.at_response(request, response, user)
+        if page:
+            cross_tab.insert_notice(request, giosg, response)
     except Exception:
         fault("marking the end of a sign-in")

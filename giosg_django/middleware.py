@@ -110,13 +110,12 @@ class GiosgMiddleware:
         self.note_view(request, view)
 
     def note_view(self, request: HttpRequest, view: Callable[..., Any]) -> None:
-        if not get_config()["AUTO_INJECT"]:
-            return  # the exempt mark and the nonce only matter to auto-inject
         giosg = get_giosg(request)
         if giosg is None:
             return
+        # Exempt from anything giosg inserts into a page: auto-inject, the logout notice.
         giosg.exempt = getattr(view, "giosg_exempt", False)
-        if not giosg.exempt:
+        if not giosg.exempt and get_config()["AUTO_INJECT"]:
             # A CSP middleware after this one writes its header before we inject: the nonce
             # must exist by then to be in it, so generate it now.
             try:

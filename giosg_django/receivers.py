@@ -18,7 +18,7 @@ from . import calls
 from .api import Giosg, get_giosg
 from .calls import IDENTITY_CHANGED
 from .conf import get_config
-from .render import logout_calls
+from .render import csp_nonce, fault, logout_calls
 
 
 @receiver(user_logged_in, dispatch_uid="giosg_django.receivers.logged_in")
@@ -53,3 +53,9 @@ def queue_logout(request: Any, giosg: Giosg) -> None:
         giosg.add(call)
     if config["CROSS_TAB_LOGOUT"]:
         giosg.add(calls.logged_out(int(time.time() * 1000)))
+        # The page this response shows may lack the tag (cross_tab inserts the client then):
+        # the nonce must exist before a CSP middleware inside ours writes its header.
+        try:
+            csp_nonce(request)
+        except Exception:
+            fault("reading the CSP nonce")

@@ -45,7 +45,16 @@ def clobbered(request: HttpRequest, where: str) -> HttpResponse:
     return render(request, "clobbered.html", {"html": CLOBBERING_HTML, "where": where})
 
 
+def no_tag(request: HttpRequest) -> HttpResponse:
+    """A full HTML page without giosg's tag, as many of a site's pages are."""
+    return HttpResponse(
+        "<!doctype html><html><head><title>no tag</title></head>"
+        "<body><p id='body'>no tag</p></body></html>"
+    )
+
+
 urlpatterns = [
+    path("no-tag/", no_tag),
     path("clobbered/<str:where>/", clobbered),
     # Ada changing her password on another device (which ends her other sessions).
     path(
