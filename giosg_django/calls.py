@@ -18,6 +18,8 @@ from typing import Any, NamedTuple
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.functional import Promise
 
+from . import js
+
 CALL_KINDS = ("audio", "video", "audio+video")
 
 
@@ -50,7 +52,7 @@ class Call(NamedTuple):
         module, method, args, sign = data
         if data == IDENTITY_CHANGED.to_session():
             return IDENTITY_CHANGED
-        if module == MARKER_MODULE and method == "loggedOut":
+        if module == MARKER_MODULE and method == LOGGED_OUT:
             if not (len(args) == 1 and type(args[0]) is int):
                 raise ValueError("not a stored giosg call: bad loggedOut marker")
             return logged_out(args[0])
@@ -63,7 +65,8 @@ class Call(NamedTuple):
 
 # Markers: not giosg calls, but queued in order with them, so they wait in the session (and
 # survive login's and logout's flush) and reach exactly one page. Module "giosg_django".
-MARKER_MODULE = "giosg_django"
+MARKER_MODULE = js.MARKER_MODULE
+LOGGED_OUT = js.LOGGED_OUT
 # Queued on login: the page that renders it submits the new user's identity with
 # replace_existing, so the previous visitor's variables never stay attached.
 IDENTITY_CHANGED = Call(MARKER_MODULE, "identityChanged")
@@ -72,7 +75,7 @@ IDENTITY_CHANGED = Call(MARKER_MODULE, "identityChanged")
 def logged_out(at_ms: int) -> Call:
     """Queued on logout (CROSS_TAB_LOGOUT): the page that renders it tells the site's other
     pages in the browser, and pages rendered before ``at_ms``, that the visitor logged out."""
-    return Call(MARKER_MODULE, "loggedOut", (at_ms,))
+    return Call(MARKER_MODULE, LOGGED_OUT, (at_ms,))
 
 
 # --- argument checks -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ import functools
 import json
 import re
 from collections.abc import Iterable, Sequence
+from importlib import resources
 from typing import Any
 
 # Characters that could end the script or the HTML comment/CDATA state it is parsed in
@@ -25,10 +26,12 @@ _PROTO_MEMBER = re.compile(r'(?<=[{,])"__proto__":')
 
 _ENCODER = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":"))
 
-# giosg's own queue function, exactly as its loader defines it when the page has none yet.
+# giosg's own queue function, as its loader defines it when the page has none yet, except for
+# typeof where the loader has `w[o]||`: an element with id="_giosg" (a named element, found on
+# window) is truthy but no function, and would take the queue's place (DOM clobbering).
 QUEUE = (
-    "(function(w,o){w[o]=w[o]||function(){(w[o]._e=w[o]._e||[]).push(arguments)}})"
-    '(window,"_giosg");'
+    '(function(w,o){if(typeof w[o]!=="function")w[o]=function(){(w[o]._e=w[o]._e||[]).push('
+    'arguments)}})(window,"_giosg");'
 )
 
 
@@ -59,53 +62,65 @@ def calls(statements: Iterable[str]) -> str:
     return QUEUE + "".join(statements)
 
 
-# The page's part of giosg_django (window.giosgDjango), installed once per page:
-# - run(calls): calls delivered as JSON ([module, method, ...args], a top-level null being
-#   undefined), e.g. by an htmx response's HX-Trigger event "giosg:calls" (CONTRACT: HTMX);
-# - loggedOut(t): a logout at server time t (ms): stored in localStorage, whose "storage" event
-#   reaches the site's other pages in this browser, which then run the logout calls L;
-# - stale(): whether a logout happened after this page was rendered (server time T), for a page
-#   shown again from the HTTP cache (its calls and identity are then not run) or restored from
-#   the back/forward cache ("pageshow" with persisted: no script runs again, so it listens).
-RUNTIME = (
-    "(function(w,d,T,L){var G=w.giosgDjango;if(G)return;G=w.giosgDjango={t:T};"
-    'var K="giosg_django:logout";'
-    "function seen(){try{return+w.localStorage.getItem(K)||0}catch(e){return 0}}"
-    "G.run=function(c){for(var i=0;i<c.length;i++){var a=c[i].slice();"
-    "for(var j=2;j<a.length;j++)if(a[j]===null)a[j]=void 0;"
-    'if(a[0]==="giosg_django"){if(a[1]==="loggedOut")G.loggedOut(a[2])}'
-    "else w._giosg.apply(w,a)}};"
-    "G.out=function(t){if(t===void 0)t=seen();if(t>G.t){G.t=t;G.run(L)}};"
-    "G.stale=function(){return seen()>G.t};"
-    "G.loggedOut=function(t){try{if(t>seen())w.localStorage.setItem(K,String(t))}catch(e){}"
-    "G.t=Math.max(G.t,t)};"
-    'd.addEventListener("giosg:calls",function(e){if(e.detail&&e.detail.calls)'
-    "G.run(e.detail.calls)});"
-    'w.addEventListener("storage",function(e){if(e.key===K)G.out(+e.newValue||0)});'
-    'w.addEventListener("pageshow",function(e){if(e.persisted)G.out(seen())});'
-    "})(window,document,"
+# The page client (window.giosgDjango), a real file: static/giosg_django/giosg.js.
+CLIENT_SOURCE = (
+    resources.files("giosg_django").joinpath("static/giosg_django/giosg.js").read_text("utf-8")
 )
 
 
-def runtime(render_time_ms: int, logout_calls: Sequence[Sequence[Any]]) -> str:
-    """The page runtime above, for a page rendered at ``render_time_ms``."""
-    return RUNTIME + str(render_time_ms) + _runtime_end(dumps(logout_calls))
+def shared_names(source: str) -> dict[str, str]:
+    """The ``NAMES`` object at the top of the client: the strings Python and JS share (the
+    htmx event, the storage key, the marker names), defined there once and read from there."""
+    block = re.search(r"var NAMES = \{(.*?)\};", source, re.DOTALL)
+    if block is None:
+        raise RuntimeError("giosg.js has no NAMES object")
+    return dict(re.findall(r'^\s*(\w+): "([^"\\]*)",?$', block.group(1), re.MULTILINE))
+
+
+NAMES = shared_names(CLIENT_SOURCE)
+EVENT = NAMES["event"]  # the htmx event (HX-Trigger) that carries calls
+STORAGE_KEY = NAMES["storageKey"]  # localStorage: the time of the latest logout
+MARKER_MODULE = NAMES["markerModule"]  # the module of giosg_django's own queued items
+LOGGED_OUT = NAMES["loggedOut"]  # the marker method of a logout
+CLIENT_GLOBAL = NAMES["global"]  # window.giosgDjango
+
+
+def compact(source: str) -> str:
+    """The client as inlined: without its comment lines, blank lines and indentation (about
+    half the bytes). Safe for giosg.js only because it keeps to what its header says (no
+    template literal, no string spanning lines, comments on lines of their own), which the
+    tests check; line breaks stay, so no statement joins the next."""
+    lines = (line.strip() for line in source.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//"))
+
+
+CLIENT = compact(CLIENT_SOURCE)
+# Inlined in a <script>: text that would end it, or put the HTML parser in its escaped state,
+# would break every page. The file is ours, so this is a packaging error, caught at import.
+if re.search(r"</script|<script|<!--", CLIENT, re.IGNORECASE):
+    raise RuntimeError("giosg.js cannot be inlined: it holds </script, <script or <!--")
+
+
+def client(render_time_ms: int, logout_calls: Sequence[Sequence[Any]]) -> str:
+    """The page client, then the glue that passes it this page's data: the render time (server
+    time, ms) and the logout calls as JSON data."""
+    return CLIENT + _start(dumps(logout_calls)) + str(render_time_ms) + "});"
 
 
 @functools.lru_cache(maxsize=8)
-def _runtime_end(logout_calls_js: str) -> str:
-    return "," + logout_calls_js + ");"
+def _start(logout_calls_js: str) -> str:
+    return CLIENT_GLOBAL + '.start({"logoutCalls":' + logout_calls_js + ',"renderedAt":'
 
 
 def unless_stale(statements: str) -> str:
     """Run ``statements`` only if no logout happened since the page was rendered (a page shown
     again from the HTTP cache after a logout runs the logout calls instead)."""
-    return "if(giosgDjango.stale())giosgDjango.out();else{" + statements + "}"
+    return f"if({CLIENT_GLOBAL}.stale()){CLIENT_GLOBAL}.out();else{{" + statements + "}"
 
 
 def marker(module: str, method: str, args: Sequence[Any]) -> str:
-    """A giosg_django marker as a statement for the page runtime."""
-    return "giosgDjango.run([" + dumps([module, method, *args]) + "]);"
+    """A giosg_django marker as a statement for the page client."""
+    return CLIENT_GLOBAL + ".run([" + dumps([module, method, *args]) + "]);"
 
 
 @functools.lru_cache(maxsize=64)
@@ -115,7 +130,9 @@ def loader(host: str, company_id: str) -> str:
         "(function(w,t,f){var s='script',o='_giosg',h="
         + dumps(host.rstrip("/"))
         + ",e,n;e=t.createElement(s);e.async=1;e.src=h+'/live2/'+f;"
-        "w[o]=w[o]||function(){(w[o]._e=w[o]._e||[]).push(arguments)};w[o]._c=f;w[o]._h=h;"
+        # As giosg's own loader, but for typeof (see QUEUE).
+        'if(typeof w[o]!=="function")w[o]=function(){(w[o]._e=w[o]._e||[]).push(arguments)};'
+        "w[o]._c=f;w[o]._h=h;"
         "n=t.getElementsByTagName(s)[0];n.parentNode.insertBefore(e,n);})(window,document,"
         + dumps(company_id)
         + ");"

@@ -13,7 +13,7 @@ from django.contrib.sessions.backends.signed_cookies import SessionStore as Cook
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from . import inject, pending, render, shared_cache
+from . import inject, js, lifecycle, pending, render, shared_cache
 from .api import Giosg, get_giosg
 from .conf import get_config
 from .render import fault
@@ -46,11 +46,14 @@ class GiosgMiddleware:
                 giosg.restore(pending.load(session))
             except Exception:
                 fault("loading pending giosg calls from the session")
+        lifecycle.at_request_start(request, giosg, getattr(request, "user", None))
         response = cast(HttpResponseBase, self.get_response(request))
         if self.wants_htmx_delivery(request, giosg, response):
             self.deliver_htmx(request, giosg, response)
         elif self.wants_injection(request, giosg, response):
             self.inject(request, response)
+        user = getattr(request, "user", None)
+        lifecycle.at_response(request, giosg, response, user, page=is_page(request, response))
         changed = self.finish(request, giosg, response)
         if changed is not None:
             try:
@@ -76,6 +79,7 @@ class GiosgMiddleware:
                 giosg.user = await request.auser()
             except Exception:
                 fault("reading the user with request.auser()")
+        lifecycle.at_request_start(request, giosg, giosg.user)
         get_response = cast(Callable[[HttpRequest], Awaitable[HttpResponseBase]], self.get_response)
         response = await get_response(request)
         # Rendering may call the project's settings callables, which may query the database.
@@ -83,6 +87,8 @@ class GiosgMiddleware:
             await sync_to_async(self.deliver_htmx)(request, giosg, response)
         elif self.wants_injection(request, giosg, response):
             await sync_to_async(self.inject)(request, response)
+        page = is_page(request, response)
+        lifecycle.at_response(request, giosg, response, giosg.user, page=page)
         changed = self.finish(request, giosg, response)
         if changed is not None:
             try:
@@ -104,13 +110,12 @@ class GiosgMiddleware:
         self.note_view(request, view)
 
     def note_view(self, request: HttpRequest, view: Callable[..., Any]) -> None:
-        if not get_config()["AUTO_INJECT"]:
-            return  # the exempt mark and the nonce only matter to auto-inject
         giosg = get_giosg(request)
         if giosg is None:
             return
+        # Exempt from anything giosg inserts into a page: auto-inject, the logout notice.
         giosg.exempt = getattr(view, "giosg_exempt", False)
-        if not giosg.exempt:
+        if not giosg.exempt and get_config()["AUTO_INJECT"]:
             # A CSP middleware after this one writes its header before we inject: the nonce
             # must exist by then to be in it, so generate it now.
             try:
@@ -229,7 +234,7 @@ class GiosgMiddleware:
 
 # Response headers with which htmx leaves the page instead of handling the response.
 HTMX_NAVIGATION = ("HX-Redirect", "HX-Location", "HX-Refresh")
-TRIGGER_EVENT = "giosg:calls"
+TRIGGER_EVENT = js.EVENT
 
 
 def set_trigger(response: HttpResponseBase, detail: dict[str, Any]) -> None:

@@ -19,11 +19,11 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
 from . import calls
-from .api import get_giosg
+from .api import Giosg, get_giosg
 from .calls import IDENTITY_CHANGED
 from .conf import get_config
 from .identity import switches_impersonation
-from .render import fault, logout_calls
+from .render import csp_nonce, fault, logout_calls
 
 
 @receiver(user_logged_in, dispatch_uid="giosg_django.receivers.logged_in")
@@ -50,8 +50,21 @@ def logged_out(*, request: Any = None, **kwargs: Any) -> None:
         return
     if giosg.user is not None:
         giosg.user = AnonymousUser()
+    queue_logout(request, giosg)
+
+
+def queue_logout(request: Any, giosg: Giosg) -> None:
+    """What a logout does in the browser: the logout calls for the next page, and the time of
+    the logout for the site's other pages (CROSS_TAB_LOGOUT). Also queued when a signed-in
+    session ended without logout() (``visitor_cookie``)."""
     config = get_config()
     for call in logout_calls(config):
         giosg.add(call)
     if config["CROSS_TAB_LOGOUT"]:
         giosg.add(calls.logged_out(int(time.time() * 1000)))
+        # The page this response shows may lack the tag (cross_tab inserts the client then):
+        # the nonce must exist before a CSP middleware inside ours writes its header.
+        try:
+            csp_nonce(request)
+        except Exception:
+            fault("reading the CSP nonce")

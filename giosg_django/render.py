@@ -163,7 +163,7 @@ def runtime_js(request: HttpRequest | None, config: GiosgConfig) -> str:
             return ""
         setattr(request, RUNTIME_FLAG, True)
     logout = [call_data(call, request, config) for call in logout_calls(config)]
-    return js.runtime(int(time.time() * 1000), logout)
+    return js.client(int(time.time() * 1000), logout)
 
 
 def loader_js(request: HttpRequest | None, config: GiosgConfig) -> str:

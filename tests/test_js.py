@@ -123,7 +123,7 @@ def test_calls_start_with_the_queue() -> None:
     assert calls([]) == QUEUE
     assert calls(["a();", "b();"]) == QUEUE + "a();b();"
     assert calls(iter(["c();"])) == QUEUE + "c();"
-    assert QUEUE.startswith("(function(w,o){w[o]=w[o]||function(){")
+    assert QUEUE.startswith('(function(w,o){if(typeof w[o]!=="function")w[o]=function(){')
     assert QUEUE.endswith('(window,"_giosg");')
 
 

@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LoginView, LogoutView
 from django.urls import include, path
 
-from . import views
+from . import client_views, views
 
 urlpatterns = [
     path("page/", views.page, name="page"),
@@ -26,4 +26,5 @@ urlpatterns = [
     path("inject/async-full/", views.async_full_page),
     path("inject/<str:kind>/", views.inject_page),
     path("hijack/", include("hijack.urls")),
+    path("client/", include(client_views.urlpatterns)),
 ]

@@ -21,6 +21,13 @@ function run(scripts, initialStorage) {
     },
   };
   const listeners = [];
+  // Handlers by "target:type", so that a test script can fire an event: __fire("window:storage", {...}).
+  const handlers = new Map();
+  const listen = (target) => (type, handler) => {
+    listeners.push(target + ":" + type);
+    const key = target + ":" + type;
+    handlers.set(key, [...(handlers.get(key) || []), handler]);
+  };
   const storage = new Map(Object.entries(initialStorage || {}));
   const sandbox = {
     document: {
@@ -30,9 +37,7 @@ function run(scripts, initialStorage) {
       getElementsByTagName(tag) {
         return String(tag).toLowerCase() === "script" ? [firstScript] : [];
       },
-      addEventListener(type) {
-        listeners.push("document:" + type);
-      },
+      addEventListener: listen("document"),
     },
     localStorage: {
       getItem: (key) => (storage.has(key) ? storage.get(key) : null),
@@ -42,7 +47,8 @@ function run(scripts, initialStorage) {
   };
   const context = vm.createContext(sandbox);
   vm.runInContext("var window = this;", context);
-  context.addEventListener = (type) => listeners.push("window:" + type);
+  context.addEventListener = listen("window");
+  context.__fire = (key, event) => (handlers.get(key) || []).forEach((handler) => handler(event));
   const errors = [];
   for (const code of scripts) {
     try {

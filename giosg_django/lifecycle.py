@@ -1,0 +1,39 @@
+"""The middleware's steps for the ends of a visitor's sign-in that giosg would otherwise miss:
+a session that ended without ``logout()`` (``visitor_cookie``) and a logout that lands on a
+page without the tag (``cross_tab``). Both are contained: a fault here never fails a response.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponseBase
+
+from . import cross_tab, visitor_cookie
+from .api import Giosg
+from .render import fault
+
+
+def at_request_start(request: HttpRequest, giosg: Giosg, user: Any) -> None:
+    """Before the view, with the waiting calls loaded; ``user`` is ``request.user`` (lazy) on
+    the sync path, the one ``auser()`` gave on the async path, ``None`` when unknown."""
+    try:
+        if user is not None:
+            visitor_cookie.at_request_start(request, giosg, user)
+        cross_tab.at_request_start(request, giosg)
+    except Exception:
+        fault("checking for a sign-in that ended")
+
+
+def at_response(
+    request: HttpRequest, giosg: Giosg, response: HttpResponseBase, user: Any, *, page: bool
+) -> None:
+    """After the view and giosg's own rendering; ``page``: the browser shows the response as
+    a page that runs its scripts."""
+    try:
+        if user is not None and visitor_cookie.needs_user(request):
+            visitor_cookie.at_response(request, response, user)
+        if page:
+            cross_tab.insert_notice(request, giosg, response)
+    except Exception:
+        fault("marking the end of a sign-in")

@@ -1,0 +1,217 @@
+// giosg_django's page client: the part of giosg_django that runs in the browser.
+//
+// {% giosg_visitor %} puts this file inline, under the request's CSP nonce, before the calls it
+// renders (giosg_django/js.py reads it once at import). The one line of glue after it passes
+// this page's data:
+//
+//   giosgDjango.start({renderedAt: <server time of the render, ms>, logoutCalls: [...]});
+//
+// The client contacts no one. It:
+// - runs calls delivered as JSON ([module, method, ...args], a top-level null standing for
+//   undefined), such as those of an htmx response's HX-Trigger event (GIOSG["HTMX"]);
+// - records a logout (its server time) in localStorage, whose "storage" event reaches the site's
+//   other pages in this browser, which then run the logout calls (GIOSG["CROSS_TAB_LOGOUT"]);
+// - tells whether a logout happened after this page was rendered (a page shown again from the
+//   HTTP cache then runs the logout calls instead of its own), and runs the logout calls on a
+//   page restored from the back/forward cache, where no script runs again.
+//
+// Nothing that a page script or the page's HTML can forge silences it for later pages: a logout
+// time past the server's clock is ignored, and it is found through no global that an element's
+// id or name can shadow (DOM clobbering).
+//
+// Written to be inlined: no template literals, no string spanning lines, and comments on lines
+// of their own, so that js.py may drop comment lines and indentation safely (tests hold the file
+// to that).
+(function (window, document) {
+  "use strict";
+
+  // The names Python shares with this file. giosg_django/js.py reads them from here (this file
+  // is their one source): keep each on its own line, as name: "value".
+  var NAMES = {
+    event: "giosg:calls",
+    storageKey: "giosg_django:logout",
+    markerModule: "giosg_django",
+    loggedOut: "loggedOut",
+    global: "giosgDjango",
+    symbol: "giosg_django.client",
+  };
+
+  // One client per page, whichever script comes first (a second tag, a page swapped in by
+  // htmx): a Symbol key, which no element can shadow, unlike a name on window.
+  var KEY = Symbol.for(NAMES.symbol);
+  if (window[KEY]) {
+    return;
+  }
+
+  // A logout time up to this much past the server's clock, as this page can tell it, is still
+  // taken as real: it covers the time from the render to this script running (the response's
+  // travel, parsing) and a small disagreement between the clocks of several servers. A time past
+  // it was not written by the server: a page script put it there to silence giosg for good.
+  var SLACK_MS = 60000;
+
+  var started = false;
+  var logoutCalls = [];
+  var renderedAt = 0;
+  var dateAtStart = 0;
+  var perfAtStart = 0;
+
+  function perfNow() {
+    var performance = window.performance;
+    return performance && typeof performance.now === "function" ? performance.now() : 0;
+  }
+
+  // The server's clock as seen from this page: the render time plus the time since start. The
+  // elapsed time is read on two clocks and the larger taken: performance.now() ignores the
+  // system clock being set back but may stand still while the computer sleeps, Date.now() goes
+  // on through sleep. And no earlier than the browser's own clock: a page shown again from the
+  // HTTP cache starts with its old render time, while the logouts since then are later. Page
+  // scripts can move none of these clocks for another page.
+  function serverNow() {
+    var elapsed = Math.max(Date.now() - dateAtStart, perfNow() - perfAtStart, 0);
+    return Math.max(renderedAt + elapsed, Date.now());
+  }
+
+  // A logout time this page may believe, else 0 (none): a number, or a string of one (as
+  // localStorage holds it), not past the server's clock plus the slack. NaN, Infinity, 1e308
+  // and anything that is not a number count as no logout at all.
+  function trusted(value) {
+    var time = typeof value === "number" ? value : typeof value === "string" ? Number(value) : NaN;
+    if (!started || !isFinite(time) || time <= 0 || time > serverNow() + SLACK_MS) {
+      return 0;
+    }
+    return time;
+  }
+
+  function storedLogout() {
+    try {
+      return trusted(window.localStorage.getItem(NAMES.storageKey));
+    } catch (error) {
+      // Storage turned off, or refused to this document: no cross-tab logout, nothing else lost.
+      return 0;
+    }
+  }
+
+  // giosg's queue function, defined as giosg's loader defines it if nothing has yet. typeof, not
+  // "window._giosg ||": an element with id="_giosg" is truthy, and not a function.
+  function giosg() {
+    if (typeof window._giosg !== "function") {
+      window._giosg = function () {
+        (window._giosg._e = window._giosg._e || []).push(arguments);
+      };
+    }
+    return window._giosg;
+  }
+
+  // EventTarget's own method rather than target.addEventListener, which an <img name=...> or a
+  // <form name=...> shadows on document.
+  var addListener =
+    typeof EventTarget === "function" ? EventTarget.prototype.addEventListener : null;
+
+  function listen(target, type, handler) {
+    if (addListener) {
+      addListener.call(target, type, handler);
+    } else {
+      target.addEventListener(type, handler);
+    }
+  }
+
+  var client = {
+    // The latest of the render time and the logouts this page has acted on (server time, ms).
+    t: 0,
+
+    // This page's data, from the glue after this file; a second start on the same page (a
+    // second script, an htmx swap) keeps the first page's data.
+    start: function (page) {
+      if (started || !page) {
+        return;
+      }
+      started = true;
+      dateAtStart = Date.now();
+      perfAtStart = perfNow();
+      renderedAt = client.t = Number(page.renderedAt) || 0;
+      logoutCalls = Array.isArray(page.logoutCalls) ? page.logoutCalls : [];
+      listen(document, NAMES.event, function (event) {
+        if (event.detail && event.detail.calls) {
+          client.run(event.detail.calls);
+        }
+      });
+      listen(window, "storage", function (event) {
+        if (event.key === NAMES.storageKey) {
+          client.out(event.newValue);
+        }
+      });
+      listen(window, "pageshow", function (event) {
+        if (event.persisted) {
+          client.out();
+        }
+      });
+    },
+
+    // Calls as JSON data: giosg's go to its queue, giosg_django's markers are acted on here.
+    run: function (calls) {
+      if (!Array.isArray(calls)) {
+        return;
+      }
+      for (var i = 0; i < calls.length; i++) {
+        if (!Array.isArray(calls[i])) {
+          continue;
+        }
+        var args = calls[i].slice();
+        for (var j = 2; j < args.length; j++) {
+          if (args[j] === null) {
+            args[j] = undefined;
+          }
+        }
+        if (args[0] === NAMES.markerModule) {
+          if (args[1] === NAMES.loggedOut) {
+            client.loggedOut(args[2]);
+          }
+        } else {
+          giosg().apply(window, args);
+        }
+      }
+    },
+
+    // A logout at server time `time` (by default the one stored) that this page has not acted
+    // on yet: run the logout calls.
+    out: function (time) {
+      time = time === undefined ? storedLogout() : trusted(time);
+      if (time > client.t) {
+        client.t = time;
+        client.run(logoutCalls);
+      }
+    },
+
+    // Whether a logout happened after this page was rendered.
+    stale: function () {
+      return storedLogout() > client.t;
+    },
+
+    // The visitor logged out at server time `time`: tell the site's other pages (through
+    // localStorage's "storage" event) and the pages rendered before it. A time this page cannot
+    // believe is neither stored nor kept.
+    loggedOut: function (time) {
+      time = trusted(time);
+      if (!time) {
+        return;
+      }
+      try {
+        if (time > storedLogout()) {
+          window.localStorage.setItem(NAMES.storageKey, String(time));
+        }
+      } catch (error) {
+        // Storage turned off: this page still knows.
+      }
+      client.t = Math.max(client.t, time);
+    },
+  };
+
+  Object.defineProperty(window, KEY, { value: client });
+  // An own property of window: named elements (id="giosgDjango" before or after this script)
+  // are found on window's prototype chain, after its own properties, so none can shadow it.
+  Object.defineProperty(window, NAMES.global, {
+    value: client,
+    configurable: true,
+    enumerable: true,
+  });
+})(window, document);
