@@ -287,3 +287,45 @@ def test_past_max_pending_bytes_the_oldest_calls_are_dropped(
     assert f"dropped, over MAX_PENDING_BYTES={limit}: chat.startTask" in caplog.text
     assert "cookie" not in caplog.text
     assert not any(message[:40] in caplog.text for message in messages)
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("engine", STORES, ids=lambda path: path.rsplit(".", 1)[1])
+@pytest.mark.parametrize("cap", ["MAX_PENDING", "MAX_PENDING_BYTES"])
+def test_the_caps_never_drop_the_newest_login_and_logout_markers(
+    js_engine: Any, ada: Any, engine: str, cap: str
+) -> None:
+    """T2/T6: a visitor who queues past a cap after a login, then after a logout, must not
+    push out the markers: a dropped login marker would submit the new user's identity without
+    replace_existing (the previous visitor's variables stay attached), and a dropped logout time
+    would keep the browser's other tabs from closing the chat. Older markers may go, so logging
+    in and out in a loop cannot grow the queue past the caps either."""
+    limits = {"MAX_PENDING": 5, "MAX_PENDING_BYTES": 2000}
+    giosg = {**settings.GIOSG, cap: limits[cap], "SIGNING_KEY": None}
+    with override_settings(SESSION_ENGINE=engine, GIOSG=giosg):
+        client = Client()
+        for _ in range(3):  # a login/logout loop: older markers are droppable
+            client.post("/accounts/login/", {"username": "ada", "password": "pw"})
+            client.post("/accounts/logout/")
+        client.post("/accounts/login/", {"username": "ada", "password": "pw"})
+        for index in range(30):
+            client.post("/support/", {"message": f"message {index} " + "x" * 200})
+        page = client.get("/page/")
+        result = js_engine.run(page.content.decode())
+        assert result.errors == []
+        submits = [args for args in result.calls or [] if args[:2] == ["visitor", "submit"]]
+        assert submits and submits[-1][3:] == ["plain", True]  # the marker survived
+        queue_size = len(client.session.get(SESSION_KEY, []))
+        for index in range(30):
+            client.post("/support/", {"message": f"later {index} " + "x" * 200})
+        client.post("/accounts/logout/")
+        for index in range(30):
+            client.post("/support/", {"message": f"after {index} " + "x" * 200})
+        stored = client.session.get(SESSION_KEY, [])
+    assert queue_size == 0
+    markers = [item for item in stored if item[0] == "giosg_django"]
+    assert [item[1] for item in markers] == ["loggedOut"]
+    if cap == "MAX_PENDING":
+        assert len(stored) <= limits[cap]
+    else:
+        assert len(json.dumps(stored, separators=(",", ":"))) <= limits[cap] + 50
