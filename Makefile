@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# htmx 2 and 4 for the browser tests, from the npm registry, as the lock file pins them.
+# htmx 2 and 4 for the browser tests, and eslint for `make lint`, from the npm registry, as the
+# lock file pins them.
 JS_STAMP := tests/js/node_modules/.installed
 $(JS_STAMP): tests/js/package.json tests/js/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
@@ -36,10 +37,12 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --group bench
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
-lint: $(STAMP)
-	$(BIN)/ruff check giosg_django tests noxfile.py
-	$(BIN)/ruff format --check giosg_django tests noxfile.py
+# Python (ruff, mypy --strict) and the page client (eslint, installed with the test JS).
+lint: $(STAMP) $(JS_STAMP)
+	$(BIN)/ruff check giosg_django tests noxfile.py benchmarks
+	$(BIN)/ruff format --check giosg_django tests noxfile.py benchmarks
 	$(BIN)/mypy
+	tests/js/node_modules/.bin/eslint giosg_django/static/giosg_django/
 
 # The example site on http://127.0.0.1:8000 (SQLite in example_project/db.sqlite3 unless
 # DATABASE_URL says otherwise; the other settings are in example_project/demo_site/settings.py).
