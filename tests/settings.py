@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import django
+
 BASE_DIR = Path(__file__).resolve().parent
 
 SECRET_KEY = "giosg-django-tests-not-secret"
@@ -62,3 +64,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "loggers": {"giosg_django": {"level": "DEBUG"}},
 }
+
+# Django 6.1 sends e-mail through named mailers and deprecates having none; the test runner
+# swaps each for the local-memory backend (mail.outbox).
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
+import django
 import pytest
 from django.conf import settings
 from django.core import mail
@@ -83,9 +84,13 @@ def cases() -> list[Any]:
     return found
 
 
+# Django 6.0 takes ADMINS as plain addresses and deprecates the (name, address) pairs of 5.2.
+ADMINS = ["ops@example.com"] if django.VERSION >= (6, 0) else [("Ops", "ops@example.com")]
+
+
 @pytest.fixture(autouse=True)
 def _urls() -> Iterator[None]:
-    with override_settings(ROOT_URLCONF=__name__, ADMINS=[("Ops", "ops@example.com")]):
+    with override_settings(ROOT_URLCONF=__name__, ADMINS=ADMINS):
         yield
 
 
