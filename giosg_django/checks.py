@@ -62,15 +62,17 @@ POSITIVE_INT_KEYS = ("TOKEN_TTL", "MAX_PENDING", "MAX_PENDING_BYTES")
 
 
 @register()
+@sensitive_variables()
 def check_settings(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    """Every check on the ``GIOSG`` dict, in id order."""
-    raw = getattr(settings, "GIOSG", {})
-    if not isinstance(raw, Mapping):
+    """Every check on the ``GIOSG`` dict, in id order. The project's dict itself is never
+    bound to a local here (it holds the key in clear; an error tracker's excepthook collects
+    frame locals when ``check`` fails), and no check lets an exception out."""
+    if not isinstance(getattr(settings, "GIOSG", {}), Mapping):
         return [
             Error(
-                f"settings.GIOSG must be a dict, not {_type_name(raw)}.",
+                f"settings.GIOSG must be a dict, not {_type_name(settings.GIOSG)}.",
                 hint='Set GIOSG = {"COMPANY_ID": "..."}, or remove it to use the defaults.',
                 id="giosg.E009",
             )
@@ -83,7 +85,7 @@ def check_settings(
         *_check_signing(values),
         *_check_dotted_paths(values),
         *_check_positive_ints(values),
-        *_check_unknown_keys(conf.user_settings()),
+        *_check_unknown_keys(list(conf.user_settings())),
         *_check_types(values),
     ]
 
@@ -167,6 +169,10 @@ def _import_problem(path: str) -> str | None:
         target = import_string(path)
     except ImportError as exc:
         return f"does not import ({exc})"
+    except Exception as exc:
+        # The module itself fails as it is imported: report it, as Django reports a URLconf
+        # that raises, instead of letting check (and runserver, migrate) crash.
+        return f"fails as it is imported ({type(exc).__name__}: {exc!s:.200})"
     if not callable(target):
         return f"imports a {_type_name(target)}, which is not callable"
     return None
@@ -175,7 +181,7 @@ def _import_problem(path: str) -> str | None:
 def _check_positive_ints(values: Mapping[str, Any]) -> list[CheckMessage]:
     return [
         Error(
-            f"GIOSG[{key!r}] must be a positive int, not {values[key]!r}.",
+            f"GIOSG[{key!r}] must be a positive int, not {_describe(values[key])}.",
             hint=f"Set GIOSG[{key!r}] to a whole number above 0, or remove it to use the "
             f"default ({conf.DEFAULTS[key]}).",
             id="giosg.E005",
@@ -190,7 +196,7 @@ def _is_positive_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def _check_unknown_keys(given: Mapping[str, Any]) -> list[CheckMessage]:
+def _check_unknown_keys(given: list[Any]) -> list[CheckMessage]:
     valid = list(conf.DEFAULTS)
     messages: list[CheckMessage] = []
     for key in given:

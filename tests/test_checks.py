@@ -173,6 +173,39 @@ def test_e004_dotted_path(key: str, path: str) -> None:
     assert path in messages[0].msg
 
 
+@pytest.mark.parametrize("key", ["VISITOR_VARIABLES", "VISITOR_IDENTIFIER", "ENABLED"])
+def test_e004_a_hook_module_that_raises_as_it_is_imported(key: str) -> None:
+    """T7/T3: a hook module failing with something else than ImportError crashed check (and
+    runserver, migrate), with the project's GIOSG dict, the key in clear, among the frame
+    locals an error tracker's excepthook collects. It is an E004 now."""
+    messages = giosg_messages(**{key: "tests.hooks.raises_on_import.visitor_variables"})
+    assert found(messages) == {("giosg.E004", ERROR)}
+    assert "fails as it is imported (RuntimeError" in messages[0].msg
+
+
+def test_no_local_of_check_settings_holds_the_key_in_clear(monkeypatch: Any) -> None:
+    """T3: when something inside check_settings fails, the frames of the traceback (which
+    error trackers collect, and Django's reporter shows) never hold the key in clear: the
+    project's dict is not bound to a local there, and the merged settings hold it masked."""
+    secret = "s3cret-signing-key-" + "x" * 40
+
+    def fail(values: Any) -> list[Any]:
+        raise RuntimeError("a check failed")
+
+    monkeypatch.setattr(checks, "_check_types", fail)
+    giosg = {**settings.GIOSG, "SIGNING_KEY": secret}
+    with override_settings(GIOSG=giosg), pytest.raises(RuntimeError) as caught:
+        checks.check_settings()
+    frames = []
+    tb = caught.value.__traceback__.tb_next  # past this test's own frame, which holds it
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    assert any(frame.f_code.co_name == "check_settings" for frame in frames)
+    shown = [repr(value) for frame in frames for value in frame.f_locals.values()]
+    assert shown and not any(secret in text for text in shown)
+
+
 @pytest.mark.parametrize("key", ["TOKEN_TTL", "MAX_PENDING", "MAX_PENDING_BYTES"])
 @pytest.mark.parametrize("value", [0, -1, True, 1.5, "600", None])
 def test_e005_not_a_positive_int(key: str, value: object) -> None:
