@@ -129,11 +129,13 @@ def loader(host: str, company_id: str) -> str:
     return (
         "(function(w,t,f){var s='script',o='_giosg',h="
         + dumps(host.rstrip("/"))
-        + ",e,n;e=t.createElement(s);e.async=1;e.src=h+'/live2/'+f;"
-        # As giosg's own loader, but for typeof (see QUEUE).
+        # As giosg's own loader, but for typeof (see QUEUE) and document's methods taken from
+        # Document.prototype: <img name="createElement"> (or getElementsByTagName) in the page's
+        # HTML shadows the method on document itself, and the whole script would stop there.
+        + ",d=Document.prototype,e,n;e=d.createElement.call(t,s);e.async=1;e.src=h+'/live2/'+f;"
         'if(typeof w[o]!=="function")w[o]=function(){(w[o]._e=w[o]._e||[]).push(arguments)};'
         "w[o]._c=f;w[o]._h=h;"
-        "n=t.getElementsByTagName(s)[0];n.parentNode.insertBefore(e,n);})(window,document,"
+        "n=d.getElementsByTagName.call(t,s)[0];n.parentNode.insertBefore(e,n);})(window,document,"
         + dumps(company_id)
         + ");"
     )

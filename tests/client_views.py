@@ -26,10 +26,19 @@ CLOBBERED_NAMES = (
     "isFinite",
     "performance",
     "localStorage",
+    "Document",
 )
-CLOBBERING_HTML = "".join(f'<div id="{name}"></div>' for name in CLOBBERED_NAMES) + (
-    '<a id="_giosg" href="#"></a>'  # two of one id: window._giosg is then an HTMLCollection
-    '<img name="addEventListener" alt=""><form name="addEventListener"></form>'
+# Methods and properties of document that giosg's loader and the client use: an <img>, <form>,
+# <embed> or <object> with that name shadows them on document itself (ids do not).
+DOCUMENT_NAMES = ("addEventListener", "createElement", "getElementsByTagName", "head")
+CLOBBERING_HTML = (
+    "".join(f'<div id="{name}"></div>' for name in CLOBBERED_NAMES)
+    + '<a id="_giosg" href="#"></a>'  # two of one id: window._giosg is then an HTMLCollection
+    + "".join(
+        f'<img name="{name}" alt=""><form name="{name}"></form><embed name="{name}">'
+        f'<object name="{name}"></object>'
+        for name in DOCUMENT_NAMES
+    )
 )
 
 

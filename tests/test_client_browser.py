@@ -65,7 +65,9 @@ def test_elements_that_shadow_globals_do_not_stop_the_client(
     live_server: Any, browser_page: Any, ada: Any, where: str
 ) -> None:
     """T5: user HTML (which sanitisers keep ids and names in) with id="giosgDjango",
-    id="_giosg" and every other global the client looks up, before the script (AUTO_INJECT on
+    id="_giosg" and every other global the client looks up, and <img>/<form>/<embed>/<object>
+    named after document's methods that giosg's loader calls (createElement,
+    getElementsByTagName), before the script (AUTO_INJECT on
     a page without </head> puts it before </body>, after that HTML) or after it: the waiting
     goal and the identity still reach giosg's queue, window.giosgDjango is the client, htmx's
     event and a logout in another tab still reach it."""
@@ -142,4 +144,23 @@ def test_a_forged_logged_out_event_silences_no_later_page(
     assert not page.evaluate("() => giosgDjango.stale()")
     page.goto(f"{url}/queue/after-forgery/page/")
     assert names(browser_page.queue()) == [["goal", "matches"], ["visitor", "submit"]]
+    assert browser_page.errors == []
+
+
+@pytest.mark.parametrize("ahead_ms", [3_000, 55_000])
+def test_a_forged_logout_time_just_ahead_of_the_clock_costs_no_fresh_page_its_calls(
+    live_server: Any, browser_page: Any, ada: Any, ahead_ms: int
+) -> None:
+    """T5: a page script stores a logout time a little ahead of the clock (within the slack
+    kept for the clocks of several servers, or just past it). A page fresh from the server was
+    rendered after every real logout, so it is never taken for stale: it runs its goal and the
+    identity, which the server has used up and would otherwise be lost."""
+    url = live_server.url
+    page = browser_page.page
+    sign_in(page, url)
+    key = js.dumps(js.STORAGE_KEY)
+    page.evaluate(f"() => localStorage.setItem({key}, String(Date.now() + {ahead_ms}))")
+    page.goto(f"{url}/queue/after-forgery/page/")
+    assert names(browser_page.queue()) == [["goal", "matches"], ["visitor", "submit"]]
+    assert not page.evaluate("() => giosgDjango.stale()")
     assert browser_page.errors == []

@@ -14,11 +14,11 @@ from giosg_django.api import Giosg
 from giosg_django.js import QUEUE
 
 LOADER = (
-    "(function(w,t,f){var s='script',o='_giosg',h=\"https://service.giosg.test\",e,n;"
-    "e=t.createElement(s);e.async=1;e.src=h+'/live2/'+f;"
+    "(function(w,t,f){var s='script',o='_giosg',h=\"https://service.giosg.test\","
+    "d=Document.prototype,e,n;e=d.createElement.call(t,s);e.async=1;e.src=h+'/live2/'+f;"
     'if(typeof w[o]!=="function")w[o]=function(){(w[o]._e=w[o]._e||[]).push(arguments)};'
     "w[o]._c=f;w[o]._h=h;"
-    "n=t.getElementsByTagName(s)[0];n.parentNode.insertBefore(e,n);})"
+    "n=d.getElementsByTagName.call(t,s)[0];n.parentNode.insertBefore(e,n);})"
     '(window,document,"test-company");'
 )
 

@@ -29,16 +29,19 @@ function run(scripts, initialStorage) {
     handlers.set(key, [...(handlers.get(key) || []), handler]);
   };
   const storage = new Map(Object.entries(initialStorage || {}));
+  // A class, as in a browser, so that scripts may call Document.prototype's methods on it.
+  class Document {
+    createElement(tag) {
+      return { tagName: String(tag).toUpperCase() };
+    }
+    getElementsByTagName(tag) {
+      return String(tag).toLowerCase() === "script" ? [firstScript] : [];
+    }
+  }
+  Document.prototype.addEventListener = listen("document");
   const sandbox = {
-    document: {
-      createElement(tag) {
-        return { tagName: String(tag).toUpperCase() };
-      },
-      getElementsByTagName(tag) {
-        return String(tag).toLowerCase() === "script" ? [firstScript] : [];
-      },
-      addEventListener: listen("document"),
-    },
+    Document,
+    document: new Document(),
     localStorage: {
       getItem: (key) => (storage.has(key) ? storage.get(key) : null),
       setItem: (key, value) => storage.set(key, String(value)),

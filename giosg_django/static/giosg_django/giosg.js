@@ -44,10 +44,10 @@
   }
 
   // A logout time up to this much past the server's clock, as this page can tell it, is still
-  // taken as real: it covers the time from the render to this script running (the response's
-  // travel, parsing) and a small disagreement between the clocks of several servers. A time past
-  // it was not written by the server: a page script put it there to silence giosg for good.
-  var SLACK_MS = 60000;
+  // taken as real: it covers a small disagreement between the clocks of several servers (NTP
+  // keeps them well within it). A time past it was not written by the server: a page script put
+  // it there to silence giosg for good.
+  var SLACK_MS = 5000;
 
   var started = false;
   var logoutCalls = [];
@@ -89,6 +89,21 @@
       // Storage turned off, or refused to this document: no cross-tab logout, nothing else lost.
       return 0;
     }
+  }
+
+  // Whether this document may be an old copy: shown by the back or forward button, or from the
+  // HTTP cache (nothing transferred). Where the browser cannot tell (no Navigation Timing), it
+  // may be.
+  function shownAgain() {
+    var performance = window.performance;
+    if (!performance || typeof performance.getEntriesByType !== "function") {
+      return true;
+    }
+    var entry = performance.getEntriesByType("navigation")[0];
+    if (!entry) {
+      return true;
+    }
+    return entry.type === "back_forward" || entry.transferSize === 0;
   }
 
   // giosg's queue function, defined as giosg's loader defines it if nothing has yet. typeof, not
@@ -182,9 +197,12 @@
       }
     },
 
-    // Whether a logout happened after this page was rendered.
+    // Whether a logout happened after this page was rendered. Only a page shown again (from the
+    // HTTP cache, or by the back and forward buttons) can be older than a logout: a page fresh
+    // from the server was rendered after every real one, so a later time there is forged (within
+    // the slack) and must not cost the page its calls, which the server has used up.
     stale: function () {
-      return storedLogout() > client.t;
+      return shownAgain() && storedLogout() > client.t;
     },
 
     // The visitor logged out at server time `time`: tell the site's other pages (through
