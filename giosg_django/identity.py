@@ -13,7 +13,7 @@ from django.http import HttpRequest
 
 from .api import get_giosg
 from .calls import Call, visitor_set_identifier, visitor_submit
-from .conf import GiosgConfig
+from .conf import GiosgSettings
 
 
 def current_user(request: HttpRequest) -> Any:
@@ -70,7 +70,7 @@ def switches_impersonation(request: HttpRequest) -> bool:
     return issubclass(view_class, (AcquireUserView, ReleaseUserView))
 
 
-def variables_call(request: HttpRequest, config: GiosgConfig, *, replace: bool) -> Call | None:
+def variables_call(request: HttpRequest, config: GiosgSettings, *, replace: bool) -> Call | None:
     """``visitor.submit`` of the signed-in user's variables (signed when a key is set)."""
     if config["VISITOR_VARIABLES"] is None:
         return None
@@ -81,7 +81,7 @@ def variables_call(request: HttpRequest, config: GiosgConfig, *, replace: bool) 
 
 
 def identifier_call(
-    request: HttpRequest, config: GiosgConfig, *, replace: bool = False
+    request: HttpRequest, config: GiosgSettings, *, replace: bool = False
 ) -> Call | None:
     """``visitor.setIdentifier`` when ``VISITOR_IDENTIFIER`` gives a string (``replace`` is
     unused: the same signature as ``variables_call``)."""

@@ -11,18 +11,16 @@ from django.http import HttpRequest, HttpResponseBase
 
 from . import cross_tab, visitor_cookie
 from .api import Giosg
-from .render import fault
+from .faults import contained
 
 
 def at_request_start(request: HttpRequest, giosg: Giosg, user: Any) -> None:
     """Before the view, with the waiting calls loaded; ``user`` is ``request.user`` (lazy) on
     the sync path, the one ``auser()`` gave on the async path, ``None`` when unknown."""
-    try:
+    with contained("checking for a sign-in that ended"):
         if user is not None:
             visitor_cookie.at_request_start(request, giosg, user)
         cross_tab.at_request_start(request, giosg)
-    except Exception:
-        fault("checking for a sign-in that ended")
 
 
 def at_response(
@@ -30,10 +28,8 @@ def at_response(
 ) -> None:
     """After the view and giosg's own rendering; ``page``: the browser shows the response as
     a page that runs its scripts."""
-    try:
+    with contained("marking the end of a sign-in"):
         if user is not None and visitor_cookie.needs_user(request):
             visitor_cookie.at_response(request, response, user)
         if page:
             cross_tab.insert_notice(request, giosg, response)
-    except Exception:
-        fault("marking the end of a sign-in")

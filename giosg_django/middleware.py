@@ -16,7 +16,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from . import inject, js, lifecycle, pending, render, shared_cache
 from .api import Giosg, get_giosg
 from .conf import get_config
-from .render import fault
+from .faults import contained
 
 
 class GiosgMiddleware:
@@ -42,10 +42,8 @@ class GiosgMiddleware:
         # Load what waits now: login() and logout() flush the session during the view.
         session = getattr(request, "session", None)
         if session is not None:
-            try:
+            with contained("loading pending giosg calls from the session"):
                 giosg.restore(pending.load(session))
-            except Exception:
-                fault("loading pending giosg calls from the session")
         lifecycle.at_request_start(request, giosg, getattr(request, "user", None))
         response = cast(HttpResponseBase, self.get_response(request))
         if self.wants_htmx_delivery(request, giosg, response):
@@ -56,11 +54,12 @@ class GiosgMiddleware:
         lifecycle.at_response(request, giosg, response, user, page=is_page(request, response))
         changed = self.finish(request, giosg, response)
         if changed is not None:
-            try:
-                changed.save()
-            except Exception:
-                self.unsaved(changed)
-            else:
+            with contained(WRITE_FAILED):
+                try:
+                    changed.save()
+                except Exception:
+                    self.unsaved(changed)
+                    raise
                 self.saved(giosg, changed)
         return response
 
@@ -68,17 +67,13 @@ class GiosgMiddleware:
         giosg = request.giosg = Giosg(request)  # type: ignore[attr-defined]
         session = getattr(request, "session", None)
         if session is not None:
-            try:
+            with contained("loading pending giosg calls from the session"):
                 giosg.restore(await pending.aload(session))
-            except Exception:
-                fault("loading pending giosg calls from the session")
         if hasattr(request, "auser"):
             # request.user is lazy and synchronous; resolve it here so giosg's identity can be
             # rendered by a template inside an async view (Django caches it for the view too).
-            try:
+            with contained("reading the user with request.auser()"):
                 giosg.user = await request.auser()
-            except Exception:
-                fault("reading the user with request.auser()")
         lifecycle.at_request_start(request, giosg, giosg.user)
         get_response = cast(Callable[[HttpRequest], Awaitable[HttpResponseBase]], self.get_response)
         response = await get_response(request)
@@ -91,11 +86,12 @@ class GiosgMiddleware:
         lifecycle.at_response(request, giosg, response, giosg.user, page=page)
         changed = self.finish(request, giosg, response)
         if changed is not None:
-            try:
-                await changed.asave()
-            except Exception:
-                self.unsaved(changed)
-            else:
+            with contained(WRITE_FAILED):
+                try:
+                    await changed.asave()
+                except Exception:
+                    self.unsaved(changed)
+                    raise
                 self.saved(giosg, changed)
         return response
 
@@ -118,10 +114,8 @@ class GiosgMiddleware:
         if not giosg.exempt and get_config()["AUTO_INJECT"]:
             # A CSP middleware after this one writes its header before we inject: the nonce
             # must exist by then to be in it, so generate it now.
-            try:
+            with contained("reading the CSP nonce"):
                 render.csp_nonce(request)
-            except Exception:
-                fault("reading the CSP nonce")
 
     def wants_htmx_delivery(
         self, request: HttpRequest, giosg: Giosg, response: HttpResponseBase
@@ -135,7 +129,7 @@ class GiosgMiddleware:
         )
 
     def deliver_htmx(self, request: HttpRequest, giosg: Giosg, response: HttpResponseBase) -> None:
-        try:
+        with contained("delivering giosg calls to htmx"):
             # The header as it would be with no call: the calls get what is left of the budget.
             empty = trigger_value(response, {"target": "body", "calls": []})
             delivered, used = render.htmx_delivery(request, render.HEADER_BUDGET - len(empty))
@@ -143,8 +137,6 @@ class GiosgMiddleware:
                 set_trigger(response, {"target": "body", "calls": delivered})
                 giosg.mark_rendered("", giosg.rendered_upto + used)  # the cache headers
             giosg.delivered_by_header = used
-        except Exception:
-            fault("delivering giosg calls to htmx")
 
     def wants_injection(
         self, request: HttpRequest, giosg: Giosg, response: HttpResponseBase
@@ -160,7 +152,7 @@ class GiosgMiddleware:
         )
 
     def inject(self, request: HttpRequest, response: HttpResponseBase) -> None:
-        try:
+        with contained("injecting giosg into the page"):
             page = cast(HttpResponse, response)
             text = inject.decoded(page)
             spot = None if text is None else inject.find_spot(text)
@@ -169,8 +161,6 @@ class GiosgMiddleware:
             snippet = render.giosg_visitor(request)
             if snippet:
                 inject.insert(page, text, spot, snippet)
-        except Exception:
-            fault("injecting giosg into the page")
 
     def finish(
         self, request: HttpRequest, giosg: Giosg, response: HttpResponseBase
@@ -183,7 +173,7 @@ class GiosgMiddleware:
         into an error (Django's SessionMiddleware would write it outside of it)."""
         if not giosg.pending and not giosg.rendered and not giosg.stored_any:
             return None  # the common case: nothing queued, nothing rendered
-        try:
+        with contained("storing pending giosg calls in the session"):
             if giosg.delivered_by_header is not None:
                 delivered = giosg.delivered = giosg.delivered_by_header
             else:
@@ -215,8 +205,6 @@ class GiosgMiddleware:
             if session.modified and not written_anyway and not isinstance(session, CookieSession):
                 giosg.session_key_before = session.session_key
                 return cast(SessionBase, session)
-        except Exception:
-            fault("storing pending giosg calls in the session")
         return None
 
     def saved(self, giosg: Giosg, session: SessionBase) -> None:
@@ -229,8 +217,9 @@ class GiosgMiddleware:
         """The store refused giosg's write: leave the session as the view left it."""
         session.pop(pending.SESSION_KEY, None)
         session.modified = False
-        fault("writing the session (is its store down?); the pending giosg calls are lost")
 
+
+WRITE_FAILED = "writing the session (is its store down?); the pending giosg calls are lost"
 
 # Response headers with which htmx leaves the page instead of handling the response.
 HTMX_NAVIGATION = ("HX-Redirect", "HX-Location", "HX-Refresh")

@@ -22,8 +22,9 @@ from . import calls
 from .api import Giosg, get_giosg
 from .calls import IDENTITY_CHANGED
 from .conf import get_config
+from .faults import contained
 from .identity import switches_impersonation
-from .render import csp_nonce, fault, logout_calls
+from .render import csp_nonce, logout_calls
 
 
 @receiver(user_logged_in, dispatch_uid="giosg_django.receivers.logged_in")
@@ -37,10 +38,8 @@ def logged_in(*, request: Any = None, user: Any = None, **kwargs: Any) -> None:
     goal = get_config()["LOGIN_GOAL"]
     if goal is None or switches_impersonation(request):
         return
-    try:
+    with contained("GIOSG['LOGIN_GOAL']"):
         giosg.add(calls.goal_matches(goal))
-    except Exception:
-        fault("GIOSG['LOGIN_GOAL']")
 
 
 @receiver(user_logged_out, dispatch_uid="giosg_django.receivers.logged_out")
@@ -64,7 +63,5 @@ def queue_logout(request: Any, giosg: Giosg) -> None:
         giosg.add(calls.logged_out(int(time.time() * 1000)))
         # The page this response shows may lack the tag (cross_tab inserts the client then):
         # the nonce must exist before a CSP middleware inside ours writes its header.
-        try:
+        with contained("reading the CSP nonce"):
             csp_nonce(request)
-        except Exception:
-            fault("reading the CSP nonce")

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -26,10 +24,9 @@ from django.views.decorators.debug import sensitive_variables
 from . import calls, identity, js, shared_cache
 from .api import get_giosg
 from .calls import IDENTITY_CHANGED, MARKER_MODULE, Call
-from .conf import GiosgConfig, get_config
+from .conf import GiosgSettings, get_config
+from .faults import contained
 from .signing import sign
-
-logger = logging.getLogger("giosg_django")
 
 # Set on the request once the loader (the runtime) is on the page, so several tags render it once.
 LOADER_FLAG = "_giosg_loader_rendered"
@@ -40,13 +37,6 @@ try:  # Django 6's own CSP middleware, as it stores the request's nonce.
     from django.middleware.csp import get_nonce as DJANGO_GET_NONCE
 except ImportError:  # Django < 6.0
     DJANGO_GET_NONCE = None
-
-
-def fault(what: str) -> None:
-    """Called in an ``except`` block: re-raise when DEBUG is on, else log and go on."""
-    if settings.DEBUG:
-        raise
-    logger.exception("giosg: %s failed; the page is rendered without it", what)
 
 
 def csp_nonce(request: HttpRequest | None) -> str | None:
@@ -68,17 +58,15 @@ def script(js_text: str, request: HttpRequest | None) -> SafeString:
     return mark_safe(f"<script>{js_text}</script>")  # js_text is built by giosg_django.js
 
 
-def is_enabled(request: HttpRequest | None, config: GiosgConfig) -> bool:
+def is_enabled(request: HttpRequest | None, config: GiosgSettings) -> bool:
     if request is None or config["ENABLED"] is True:
         return config["ENABLED"] is True
-    try:
+    with contained("GIOSG['ENABLED']"):
         return config.enabled(request)
-    except Exception:
-        fault("GIOSG['ENABLED']")
-        return False
+    return False
 
 
-def final_args(call: Call, request: HttpRequest | None, config: GiosgConfig) -> tuple[Any, ...]:
+def args_as_sent(call: Call, request: HttpRequest | None, config: GiosgSettings) -> tuple[Any, ...]:
     """A call's arguments as giosg gets them: a ``visitor.submit`` is signed here, at render
     time, so a call that waited is signed fresh."""
     if call.sign is not False and (call.module, call.method) == ("visitor", "submit"):
@@ -88,7 +76,7 @@ def final_args(call: Call, request: HttpRequest | None, config: GiosgConfig) -> 
 
 # Django's error reports cleanse ``key`` here (it is a SigningKey, masked in any case).
 @sensitive_variables("key")
-def _signed_args(call: Call, request: HttpRequest | None, config: GiosgConfig) -> tuple[Any, ...]:
+def _signed_args(call: Call, request: HttpRequest | None, config: GiosgSettings) -> tuple[Any, ...]:
     """A submit's arguments, signed when a key is set. A key that cannot sign raises: no
     plain variables are sent in its place."""
     key = config.signing_key(request)
@@ -103,7 +91,7 @@ def _signed_args(call: Call, request: HttpRequest | None, config: GiosgConfig) -
     return call.args
 
 
-def reaches_page(call: Call, config: GiosgConfig) -> bool:
+def reaches_page(call: Call, config: GiosgSettings) -> bool:
     """Whether a queued item is sent to the page: every giosg call, and the markers the page
     runtime reads (the login marker only changes how the identity is submitted)."""
     if call.module != MARKER_MODULE:
@@ -111,20 +99,20 @@ def reaches_page(call: Call, config: GiosgConfig) -> bool:
     return call != IDENTITY_CHANGED and has_runtime(config)
 
 
-def call_data(call: Call, request: HttpRequest | None, config: GiosgConfig) -> list[Any]:
+def call_data(call: Call, request: HttpRequest | None, config: GiosgSettings) -> list[Any]:
     """One call as JSON data for the page runtime: ``[module, method, *args]``."""
-    args = call.args if call.module == MARKER_MODULE else final_args(call, request, config)
+    args = call.args if call.module == MARKER_MODULE else args_as_sent(call, request, config)
     return [call.module, call.method, *args]
 
 
-def call_js(call: Call, request: HttpRequest | None, config: GiosgConfig) -> str:
+def call_js(call: Call, request: HttpRequest | None, config: GiosgSettings) -> str:
     """One call as a JS statement."""
     if call.module == MARKER_MODULE:
         return js.marker(call.module, call.method, call.args)
-    return js.call(call.module, call.method, final_args(call, request, config))
+    return js.call(call.module, call.method, args_as_sent(call, request, config))
 
 
-def is_htmx(request: HttpRequest | None, config: GiosgConfig) -> bool:
+def is_htmx(request: HttpRequest | None, config: GiosgSettings) -> bool:
     """A request made by htmx, whose pending calls go in its HX-Trigger header (HTMX)."""
     # META, not request.headers: that builds a dict of every header on first use.
     return bool(
@@ -132,7 +120,7 @@ def is_htmx(request: HttpRequest | None, config: GiosgConfig) -> bool:
     )
 
 
-def logout_calls(config: GiosgConfig) -> tuple[Call, ...]:
+def logout_calls(config: GiosgSettings) -> tuple[Call, ...]:
     """What a logout does in the browser, per CLOSE_CHAT_ON_LOGOUT/CLEAR_VARIABLES_ON_LOGOUT:
     queued by the logout receiver, and run by the runtime of the site's other pages."""
     return _logout_calls(
@@ -150,11 +138,11 @@ def _logout_calls(close: bool, clear: bool) -> tuple[Call, ...]:
     return tuple(parts)
 
 
-def has_runtime(config: GiosgConfig) -> bool:
+def has_runtime(config: GiosgSettings) -> bool:
     return bool(config["HTMX"] or config["CROSS_TAB_LOGOUT"])
 
 
-def runtime_js(request: HttpRequest | None, config: GiosgConfig) -> str:
+def runtime_js(request: HttpRequest | None, config: GiosgSettings) -> str:
     """The page runtime (htmx delivery, cross-tab logout), once per response."""
     if not has_runtime(config):
         return ""
@@ -166,21 +154,18 @@ def runtime_js(request: HttpRequest | None, config: GiosgConfig) -> str:
     return js.client(int(time.time() * 1000), logout)
 
 
-def loader_js(request: HttpRequest | None, config: GiosgConfig) -> str:
+def loader_js(request: HttpRequest | None, config: GiosgSettings) -> str:
     """giosg's loader, unless this response already has it or no company id is set."""
     if request is not None and getattr(request, LOADER_FLAG, False):
         return ""
-    try:
+    company_id = host = None
+    with contained("GIOSG['COMPANY_ID']"):
         company_id = config.company_id(request)
-    except Exception:
-        fault("GIOSG['COMPANY_ID']")
-        return ""
     if not company_id:
         return ""
-    try:
+    with contained("GIOSG['HOST']"):
         host = config.host()
-    except Exception:
-        fault("GIOSG['HOST']")
+    if host is None:
         return ""
     if request is not None:
         setattr(request, LOADER_FLAG, True)
@@ -217,10 +202,8 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
     for call in [*batch, *identity_calls(request, config, replace=replace)]:
         if not reaches_page(call, config):
             continue
-        try:
+        with contained(f"rendering {call.name}"):
             statements.append(call_js(call, request, config))
-        except Exception:
-            fault(f"rendering {call.name}")
     body = "".join(statements)
     if body:
         # This visitor's calls or identity: no page cache may store the page for others.
@@ -239,34 +222,32 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
 
 
 def identity_calls(
-    request: HttpRequest | None, config: GiosgConfig, *, replace: bool
+    request: HttpRequest | None, config: GiosgSettings, *, replace: bool
 ) -> list[Call]:
     """The signed-in user's variables and identifier; nothing for an anonymous visitor, and
     nothing identifying for an impersonated user."""
     if request is None:
         return []
-    try:
+    signed_in = False
+    with contained("reading request.user"):
         if not identity.is_signed_in(request):
             return []
         if identity.is_impersonated(request) and not config["IDENTIFY_IMPERSONATED"]:
             # On the change of user (the marker), what was attached before is cleared, as
             # after any change of user.
             return [calls.visitor_remove_all()] if replace else []
-    except Exception:
-        fault("reading request.user")
+        signed_in = True
+    if not signed_in:
         return []
     found = []
     for what, build in (
         ("VISITOR_VARIABLES", identity.variables_call),
         ("VISITOR_IDENTIFIER", identity.identifier_call),
     ):
-        try:
+        with contained(f"GIOSG[{what!r}]"):
             call = build(request, config, replace=replace)
-        except Exception:
-            fault(f"GIOSG[{what!r}]")
-            continue
-        if call is not None:
-            found.append(call)
+            if call is not None:
+                found.append(call)
     return found
 
 
@@ -301,7 +282,7 @@ def htmx_delivery(request: HttpRequest, room: int) -> tuple[list[list[Any]], int
             found = [
                 item
                 for item in (
-                    _data_or_fault(each, request, config)
+                    _sent_data(each, request, config)
                     for each in identity_calls(request, config, replace=True)
                 )
                 if item is not None
@@ -312,7 +293,7 @@ def htmx_delivery(request: HttpRequest, room: int) -> tuple[list[list[Any]], int
             room -= size
             new_identity = found
         elif reaches_page(call, config):
-            item = _data_or_fault(call, request, config)
+            item = _sent_data(call, request, config)
             if item is not None:
                 size = _header_size([item])
                 if size > room:
@@ -328,12 +309,10 @@ def _header_size(items: list[list[Any]]) -> int:
     return sum(len(HEADER_JSON.encode(item)) + 1 for item in items)
 
 
-def _data_or_fault(call: Call, request: HttpRequest, config: GiosgConfig) -> list[Any] | None:
-    try:
+def _sent_data(call: Call, request: HttpRequest, config: GiosgSettings) -> list[Any] | None:
+    with contained(f"rendering {call.name}"):
         return call_data(call, request, config)
-    except Exception:
-        fault(f"rendering {call.name}")
-        return None
+    return None
 
 
 def giosg_call(request: HttpRequest | None, name: str, /, *args: Any, **kwargs: Any) -> SafeString:
@@ -341,10 +320,10 @@ def giosg_call(request: HttpRequest | None, name: str, /, *args: Any, **kwargs: 
     config = get_config()
     if not is_enabled(request, config):
         return SafeString()
-    try:
+    statement = None
+    with contained(f"giosg_call {name!r}"):
         call = calls.builder(name)(*args, **kwargs)
         statement = call_js(call, request, config)
-    except Exception:
-        fault(f"giosg_call {name!r}")
+    if statement is None:
         return SafeString()
     return script(js.calls([statement]), request)
