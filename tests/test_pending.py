@@ -17,7 +17,7 @@ from django.http import HttpRequest, JsonResponse
 from django.test import Client, override_settings
 from django.urls import path
 
-from giosg_django.pending import SESSION_KEY
+from giosg_django.storage import SESSION_KEY
 
 from . import urls
 
