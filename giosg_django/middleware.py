@@ -54,7 +54,7 @@ class GiosgMiddleware:
             step()
         waiting = after_view(request, visit, response, getattr(request, "user", None))
         if waiting is not None:
-            get_storage().save(request, waiting)
+            visit.stored = get_storage().save(request, waiting)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -73,7 +73,7 @@ class GiosgMiddleware:
             await sync_to_async(step)()
         waiting = after_view(request, visit, response, visit.user)
         if waiting is not None:
-            await get_storage().asave(request, waiting)
+            visit.stored = await get_storage().asave(request, waiting)
         return response
 
     def process_view(

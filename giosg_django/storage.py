@@ -60,11 +60,12 @@ class PendingStorage:
     async def aload(self, request: HttpRequest) -> Loaded:
         return await sync_to_async(self.load)(request)
 
-    def save(self, request: HttpRequest, calls: list[Call]) -> None:
+    def save(self, request: HttpRequest, calls: list[Call]) -> list[Call] | None:
+        """Returns the calls the store now holds for the visitor, ``None`` when it failed."""
         raise NotImplementedError
 
-    async def asave(self, request: HttpRequest, calls: list[Call]) -> None:
-        await sync_to_async(self.save)(request, calls)
+    async def asave(self, request: HttpRequest, calls: list[Call]) -> list[Call] | None:
+        return await sync_to_async(self.save)(request, calls)
 
 
 NOTHING = Loaded([], False)
@@ -103,8 +104,8 @@ class SessionStorage(PendingStorage):
                 return Loaded(decode(stored), stored is not None)
         return NOTHING
 
-    def save(self, request: HttpRequest, calls: list[Call]) -> None:
-        session = _stage(request, calls)
+    def save(self, request: HttpRequest, calls: list[Call]) -> list[Call] | None:
+        session, kept = _stage(request, calls)
         if session is not None:
             key_before = session.session_key
             with contained(WRITE_FAILED):
@@ -114,10 +115,13 @@ class SessionStorage(PendingStorage):
                     _forget(session)
                     raise
                 _written(session, key_before)
+                return kept
+            return None
+        return kept
 
-    async def asave(self, request: HttpRequest, calls: list[Call]) -> None:
+    async def asave(self, request: HttpRequest, calls: list[Call]) -> list[Call] | None:
         # Staging is memory work only: the session was loaded, or has no key.
-        session = _stage(request, calls)
+        session, kept = _stage(request, calls)
         if session is not None:
             key_before = session.session_key
             with contained(WRITE_FAILED):
@@ -127,6 +131,9 @@ class SessionStorage(PendingStorage):
                     _forget(session)
                     raise
                 _written(session, key_before)
+                return kept
+            return None
+        return kept
 
 
 @functools.cache
@@ -135,21 +142,23 @@ def get_storage() -> PendingStorage:
     return SessionStorage()
 
 
-def _stage(request: HttpRequest, calls: list[Call]) -> SessionBase | None:
-    """Put ``calls`` in the session (in memory); the session when giosg alone changed it and
-    must write it itself, else ``None`` (unchanged, or Django's SessionMiddleware writes it)."""
+def _stage(request: HttpRequest, calls: list[Call]) -> tuple[SessionBase | None, list[Call] | None]:
+    """Put ``calls`` in the session (in memory), within the caps. Returns the session when
+    giosg alone changed it and must write it itself, else ``None`` (unchanged, or Django's
+    SessionMiddleware writes it); and the calls kept (``None``: none could be)."""
     with contained(STORE_FAILED):
         session = getattr(request, "session", None)
         if session is None:
-            return None
+            return None, None
         # Would Django's SessionMiddleware write this session without giosg? Not when it is
         # unchanged, nor when it is empty (as logout() leaves it).
         written_anyway = session.modified and not session.is_empty()
         config = get_config()
-        _put(session, cap(calls, config["MAX_PENDING"], config["MAX_PENDING_BYTES"]))
+        kept = _put(session, cap(calls, config["MAX_PENDING"], config["MAX_PENDING_BYTES"]))
         if session.modified and not written_anyway and not isinstance(session, CookieSession):
-            return session  # type: ignore[no-any-return]
-    return None
+            return session, kept
+        return None, kept
+    return None, None
 
 
 def _written(session: SessionBase, key_before: str | None) -> None:
@@ -185,18 +194,19 @@ def encode(calls: Sequence[Call]) -> list[list[Any]]:
     return [call.to_session() for call in calls]
 
 
-def _put(session: SessionBase, calls: list[Call]) -> None:
+def _put(session: SessionBase, calls: list[Call]) -> list[Call]:
     """Store ``calls``, changing the session only when what it holds differs (and, with
-    signed-cookie sessions, only as many as the cookie can carry)."""
+    signed-cookie sessions, only as many as the cookie can carry); returns those stored."""
     wanted = encode(calls)
     if session.get(SESSION_KEY, []) == wanted:
-        return
+        return calls
     if isinstance(session, CookieSession):
-        fit_cookie(session, calls)  # sets or removes the key itself
-    elif wanted:
+        return fit_cookie(session, calls)  # sets or removes the key itself
+    if wanted:
         session[SESSION_KEY] = wanted
     else:
         del session[SESSION_KEY]
+    return calls
 
 
 # Browsers drop a cookie whose name and value pass 4096 bytes (RFC 6265 section 6.1's floor).

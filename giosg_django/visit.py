@@ -4,9 +4,10 @@ It holds everything giosg_django does for that response, so that "what happened"
 place to look: the calls loaded from storage (and whether the store held anything under
 giosg's key), the calls this request queued, the scripts rendered (which queued calls each
 covers, and the giosg calls each sends), the calls sent in an htmx ``HX-Trigger`` header, how
-many calls the response delivered, whether it must be private (kept out of shared caches and
-Django's page caches), the user as resolved on the async path, and the flags that keep the
-loader and the page client to one per response.
+many calls the response delivered, what was stored back for a later page, whether the
+response must be private (kept out of shared caches and Django's page caches), the user as
+resolved on the async path, and the flags that keep the loader and the page client to one
+per response.
 
 The middleware makes it (``start``) and asks it what was delivered and what must be stored
 back; ``render`` asks it for a batch and tells it what it rendered; ``htmx`` tells it what went
@@ -63,6 +64,7 @@ class Visit:
     header_sent: Sequence[list[Any]] | None = None  # the HX-Trigger's calls, None: no htmx
     header_covers = 0  # how many queued calls the header used up
     delivered = 0  # how many queued calls the response delivered (known at the end)
+    stored: Sequence[Call] | None = None  # what the store holds after it, None: not written
     private = False  # carries this visitor's data: Cache-Control private, Vary: Cookie
 
     def __init__(self, request: HttpRequest) -> None:
