@@ -19,13 +19,19 @@ logger = logging.getLogger("giosg_django")
 
 class contained:  # lower case: a context manager, read as a phrase
     """Contain a failure of ``what`` (e.g. ``"reading the CSP nonce"``): raise it with DEBUG
-    on, else log it on the ``giosg_django`` logger and go on. A class rather than
-    ``contextlib.contextmanager``: it runs on every page, and needs no generator."""
+    on, else log it on the ``giosg_django`` logger and go on. ``args`` are ``%``-formatted
+    into ``what`` only when something failed (``contained("rendering %s.%s", module,
+    method)``), so a page pays no formatting for what went well.
 
-    __slots__ = ("what",)
+    A class rather than ``contextlib.contextmanager``: it runs several times on every page,
+    and needs no generator. It holds no state of its own, so an instance for a constant
+    message may be made once and used by every request and thread."""
 
-    def __init__(self, what: str) -> None:
+    __slots__ = ("args", "what")
+
+    def __init__(self, what: str, *args: object) -> None:
         self.what = what
+        self.args = args
 
     def __enter__(self) -> None:
         return None
@@ -36,11 +42,13 @@ class contained:  # lower case: a context manager, read as a phrase
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> bool:
-        if kind is None or not issubclass(kind, Exception) or settings.DEBUG:
-            return False  # nothing failed, or it must propagate (KeyboardInterrupt, DEBUG)
+        if kind is None:
+            return False
+        if not issubclass(kind, Exception) or settings.DEBUG:
+            return False  # it must propagate (KeyboardInterrupt, or DEBUG is on)
         logger.error(
             "giosg: %s failed; the page is rendered without it",
-            self.what,
+            self.what % self.args if self.args else self.what,
             exc_info=(kind, error, traceback),  # type: ignore[arg-type]
         )
         return True

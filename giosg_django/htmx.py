@@ -125,6 +125,6 @@ def _size(items: list[list[Any]]) -> int:
 
 
 def _data(call: Call, request: HttpRequest, config: GiosgSettings) -> list[Any] | None:
-    with contained(f"rendering {call.name}"):
+    with contained("rendering %s.%s", call.module, call.method):
         return call_data(call, request, config)
     return None

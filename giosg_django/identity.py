@@ -95,6 +95,14 @@ def identifier_call(
     return None if identifier is None else visitor_set_identifier(identifier)
 
 
+# Made once: these run on every page of a signed-in visitor.
+_USER_FAILED = contained("reading request.user")
+_IDENTITY_PARTS = (
+    (contained("GIOSG['VISITOR_VARIABLES']"), variables_call),
+    (contained("GIOSG['VISITOR_IDENTIFIER']"), identifier_call),
+)
+
+
 def identity_calls(
     request: HttpRequest | None, config: GiosgSettings, *, replace: bool
 ) -> list[Call]:
@@ -103,7 +111,7 @@ def identity_calls(
     if request is None:
         return []
     signed_in = False
-    with contained("reading request.user"):
+    with _USER_FAILED:
         if not is_signed_in(request):
             return []
         if is_impersonated(request) and not config["IDENTIFY_IMPERSONATED"]:
@@ -114,11 +122,8 @@ def identity_calls(
     if not signed_in:
         return []
     found = []
-    for what, build in (
-        ("VISITOR_VARIABLES", variables_call),
-        ("VISITOR_IDENTIFIER", identifier_call),
-    ):
-        with contained(f"GIOSG[{what!r}]"):
+    for failed, build in _IDENTITY_PARTS:
+        with failed:
             call = build(request, config, replace=replace)
             if call is not None:
                 found.append(call)

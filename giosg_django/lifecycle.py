@@ -13,11 +13,15 @@ from . import cross_tab, visitor_cookie
 from .faults import contained
 from .visit import Visit
 
+# Made once (``contained`` holds no state of its own): both run on every request.
+_START_FAILED = contained("checking for a sign-in that ended")
+_END_FAILED = contained("marking the end of a sign-in")
+
 
 def at_request_start(request: HttpRequest, visit: Visit, user: Any) -> None:
     """Before the view, with the waiting calls loaded; ``user`` is ``request.user`` (lazy) on
     the sync path, the one ``auser()`` gave on the async path, ``None`` when unknown."""
-    with contained("checking for a sign-in that ended"):
+    with _START_FAILED:
         if user is not None:
             visitor_cookie.at_request_start(request, visit, user)
         cross_tab.at_request_start(request, visit)
@@ -28,7 +32,7 @@ def at_response(
 ) -> None:
     """After the view and giosg's own rendering; ``page``: the browser shows the response as
     a page that runs its scripts."""
-    with contained("marking the end of a sign-in"):
+    with _END_FAILED:
         if user is not None and visitor_cookie.needs_user(request):
             visitor_cookie.at_response(request, response, user)
         if page:

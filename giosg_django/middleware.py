@@ -113,7 +113,7 @@ def after_view(
     lifecycle.at_response(request, visit, response, user, page=page)
     if not visit.has_work():
         return None  # the common case: nothing queued, loaded or rendered
-    with contained(STORE_FAILED):
+    with STORE_FAILED:
         visit.delivered = visit.count_delivered(response, page=page)
         if visit.private:
             shared_cache.make_private(request, response)

@@ -27,7 +27,7 @@ from .delivery import statement as call_statement
 from .faults import contained
 from .htmx import is_htmx
 from .identity import identity_calls, logout_calls
-from .visit import SentCall, Visit, visit_for_render
+from .visit import Sent, Visit, visit_for_render
 
 DJANGO_GET_NONCE: Callable[[HttpRequest], Any] | None
 try:  # Django 6's own CSP middleware, as it stores the request's nonce.
@@ -67,16 +67,21 @@ def client_js(visit: Visit | None, request: HttpRequest | None, config: GiosgSet
     return js.client(int(time.time() * 1000), logout)
 
 
+# Made once: these run on every page (``contained`` holds no state of its own).
+_COMPANY_ID_FAILED = contained("GIOSG['COMPANY_ID']")
+_HOST_FAILED = contained("GIOSG['HOST']")
+
+
 def loader_js(visit: Visit | None, request: HttpRequest | None, config: GiosgSettings) -> str:
     """giosg's loader, unless this response already has it or no company id is set."""
     if visit is not None and visit.loader_rendered:
         return ""
     company_id = host = None
-    with contained("GIOSG['COMPANY_ID']"):
+    with _COMPANY_ID_FAILED:
         company_id = config.company_id(request)
     if not company_id:
         return ""
-    with contained("GIOSG['HOST']"):
+    with _HOST_FAILED:
         host = config.host()
     if host is None:
         return ""
@@ -112,17 +117,17 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
     batch = visit.batch() if visit is not None else []
     replace = IDENTITY_CHANGED in batch
     statements = []
-    sent: list[SentCall] = []
+    sent: list[Sent] = []
     for call in [*batch, *identity_calls(request, config, replace=replace)]:
         if not reaches_page(call, config):
             continue
-        with contained(f"rendering {call.name}"):
+        with contained("rendering %s.%s", call.module, call.method):
             args = (
                 call.args if call.module == MARKER_MODULE else args_as_sent(call, request, config)
             )
             statements.append(call_statement(call, args))
             if call.module != MARKER_MODULE:
-                sent.append(SentCall(call.module, call.method, args))
+                sent.append((call.module, call.method, args))
     body = "".join(statements)
     if body:
         # This visitor's calls or identity: no page cache may store the page for others.
@@ -145,12 +150,12 @@ def giosg_call(request: HttpRequest | None, name: str, /, *args: Any, **kwargs: 
     config = get_config()
     if not is_enabled(request, config):
         return SafeString()
-    sent = None
-    with contained(f"giosg_call {name!r}"):
+    sent: Sent | None = None
+    with contained("giosg_call %r", name):
         call = calls.builder(name)(*args, **kwargs)
         args_sent = args_as_sent(call, request, config)
         statement = call_statement(call, args_sent)
-        sent = SentCall(call.module, call.method, args_sent)
+        sent = (call.module, call.method, args_sent)
     if sent is None:
         return SafeString()
     html = script(js.calls([statement]), request)

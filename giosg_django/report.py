@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 import jwt
 from django.http import HttpRequest, HttpResponseBase
@@ -19,7 +19,19 @@ from .conf import get_config
 from .delivery import is_enabled
 from .inject import is_page
 from .signing import ALGORITHMS
-from .visit import SentCall, visit_of
+from .visit import visit_of
+
+
+class SentCall(NamedTuple):
+    """A giosg call as the page (or a header) sends it: the arguments as sent (signed)."""
+
+    module: str
+    method: str
+    args: tuple[Any, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.module}.{self.method}"
 
 
 def _token(call: SentCall) -> dict[str, Any] | None:
@@ -80,7 +92,9 @@ def report(request: HttpRequest, response: HttpResponseBase) -> dict[str, Any]:
     waiting = []
     if visit is not None:
         page = is_page(request, response)
-        rendered = [call for script in visit.in_body(response, page=page) for call in script.sent]
+        rendered = [
+            SentCall(*call) for script in visit.in_body(response, page=page) for call in script.sent
+        ]
         rendered.extend(
             SentCall(item[0], item[1], tuple(item[2:])) for item in visit.header_sent or ()
         )

@@ -69,9 +69,12 @@ class PendingStorage:
 
 
 NOTHING = Loaded([], False)
-LOAD_FAILED = "loading pending giosg calls from the session"
-STORE_FAILED = "storing pending giosg calls in the session"
-WRITE_FAILED = "writing the session (is its store down?); the pending giosg calls are lost"
+# Made once (``contained`` holds no state of its own): loading runs on every request.
+LOAD_FAILED = contained("loading pending giosg calls from the session")
+STORE_FAILED = contained("storing pending giosg calls in the session")
+WRITE_FAILED = contained(
+    "writing the session (is its store down?); the pending giosg calls are lost"
+)
 
 
 class SessionStorage(PendingStorage):
@@ -86,7 +89,7 @@ class SessionStorage(PendingStorage):
     def load(self, request: HttpRequest) -> Loaded:
         session = getattr(request, "session", None)
         if session is not None:
-            with contained(LOAD_FAILED):
+            with LOAD_FAILED:
                 # A session without a key holds nothing: do not create or load one.
                 if session.session_key is None:
                     return NOTHING
@@ -97,7 +100,7 @@ class SessionStorage(PendingStorage):
     async def aload(self, request: HttpRequest) -> Loaded:
         session = getattr(request, "session", None)
         if session is not None:
-            with contained(LOAD_FAILED):
+            with LOAD_FAILED:
                 if session.session_key is None:
                     return NOTHING
                 stored = await session.aget(SESSION_KEY)
@@ -108,7 +111,7 @@ class SessionStorage(PendingStorage):
         session, kept = _stage(request, calls)
         if session is not None:
             key_before = session.session_key
-            with contained(WRITE_FAILED):
+            with WRITE_FAILED:
                 try:
                     session.save()
                 except Exception:
@@ -124,7 +127,7 @@ class SessionStorage(PendingStorage):
         session, kept = _stage(request, calls)
         if session is not None:
             key_before = session.session_key
-            with contained(WRITE_FAILED):
+            with WRITE_FAILED:
                 try:
                     await session.asave()
                 except Exception:
@@ -146,7 +149,7 @@ def _stage(request: HttpRequest, calls: list[Call]) -> tuple[SessionBase | None,
     """Put ``calls`` in the session (in memory), within the caps. Returns the session when
     giosg alone changed it and must write it itself, else ``None`` (unchanged, or Django's
     SessionMiddleware writes it); and the calls kept (``None``: none could be)."""
-    with contained(STORE_FAILED):
+    with STORE_FAILED:
         session = getattr(request, "session", None)
         if session is None:
             return None, None

@@ -29,26 +29,19 @@ from .calls import Call
 from .conf import get_config
 from .storage import PendingStorage
 
-
-class SentCall(NamedTuple):
-    """A giosg call as the page (or a header) sends it: the arguments as sent (signed)."""
-
-    module: str
-    method: str
-    args: tuple[Any, ...]
-
-    @property
-    def name(self) -> str:
-        return f"{self.module}.{self.method}"
+# What a render records of each giosg call it sends, a plain tuple (cheap on every page): the
+# debug panel's report reads it.
+Sent = tuple[str, str, tuple[Any, ...]]
 
 
 class Script(NamedTuple):
     """A ``<script>`` giosg rendered for this response. ``upto``: the queued calls it covers
-    (``calls[:upto]``), ``None`` for a call rendered in place (``{% giosg_call %}``)."""
+    (``calls[:upto]``), ``None`` for a call rendered in place (``{% giosg_call %}``);
+    ``sent``: the giosg calls it sends, as ``(module, method, args)``."""
 
     html: str
     upto: int | None
-    sent: tuple[SentCall, ...]
+    sent: Sequence[Sent]
 
 
 class Visit:
@@ -111,12 +104,12 @@ class Visit:
         """The queued calls no script covers yet, for the next ``{% giosg_visitor %}``."""
         return self.calls[self.rendered_upto :]
 
-    def rendered(self, html: str, covered: int, sent: list[SentCall]) -> None:
+    def rendered(self, html: str, covered: int, sent: list[Sent]) -> None:
         """A script of this visitor's calls or identity: ``covered`` calls of the batch."""
-        self.scripts = [*self.scripts, Script(html, self.rendered_upto + covered, tuple(sent))]
+        self.scripts = [*self.scripts, Script(html, self.rendered_upto + covered, sent)]
         self.private = True
 
-    def rendered_in_place(self, html: str, sent: SentCall) -> None:
+    def rendered_in_place(self, html: str, sent: Sent) -> None:
         """A ``{% giosg_call %}``: not queued, the same for every visitor who sees it."""
         self.scripts = [*self.scripts, Script(html, None, (sent,))]
 
