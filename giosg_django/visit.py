@@ -47,6 +47,7 @@ class Script(NamedTuple):
 class Visit:
     """The giosg side of one request/response of one visitor (see the module docstring)."""
 
+    loaded = 0  # how many of ``calls`` came from storage (they come first)
     held_any = False  # the store held a value under giosg's key (even a corrupt one)
     user: Any = None  # the user as ``await request.auser()`` gave it (async path), else None
     exempt = False  # the view is giosg_exempt: nothing is inserted into its page
@@ -77,9 +78,11 @@ class Visit:
         self._loaded(*await storage.aload(self.request))
 
     def _loaded(self, calls: list[Call], held_any: bool) -> None:
-        # Before anything queued so far: the view runs after this.
-        self.calls[:0] = calls
-        self.held_any = held_any
+        if calls:  # before anything queued so far: the view runs after this
+            self.calls[:0] = calls
+            self.loaded = len(calls)
+        if held_any:
+            self.held_any = True
 
     # --- during the view ------------------------------------------------------------------
 
