@@ -1,7 +1,9 @@
 from django.apps import AppConfig
 
 
-class GiosgConfig(AppConfig):
+class GiosgDjangoConfig(AppConfig):
+    """The app (``INSTALLED_APPS``); its settings are ``conf.GiosgSettings``."""
+
     name = "giosg_django"
     verbose_name = "giosg"
 

@@ -251,7 +251,9 @@ def _positional(args: Sequence[Any], defaults: Sequence[Any]) -> tuple[Any, ...]
 
 # --- the documented calls --------------------------------------------------------------------
 
-PLAIN = "plain"
+# The algorithm argument of an unsigned submit: giosg reads "plain" as variables sent as they
+# are, not as a JWT.
+UNSIGNED = "plain"
 
 
 def visitor_submit(
@@ -274,10 +276,10 @@ def visitor_submit(
         )
     if rooms is None:  # the identity's form, on every page: no positional rules needed
         return Call(
-            "visitor", "submit", (data, PLAIN, True) if replace_existing else (data,), signed
+            "visitor", "submit", (data, UNSIGNED, True) if replace_existing else (data,), signed
         )
     args = _positional(
-        [data, PLAIN, replace_existing, _rooms(rooms, "rooms")], [None, PLAIN, False, None]
+        [data, UNSIGNED, replace_existing, _rooms(rooms, "rooms")], [None, UNSIGNED, False, None]
     )
     return Call("visitor", "submit", args, signed)
 

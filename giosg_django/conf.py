@@ -92,7 +92,7 @@ def is_origin(value: object) -> bool:
 
 
 @dataclass(frozen=True, repr=False)
-class GiosgConfig:
+class GiosgSettings:
     """The merged settings, with helpers that resolve per-request values."""
 
     values: Mapping[str, Any]
@@ -105,7 +105,7 @@ class GiosgConfig:
             f"{name}={MASK if _secret(name, value) else repr(value)}"
             for name, value in self.values.items()
         )
-        return f"GiosgConfig({shown})"
+        return f"GiosgSettings({shown})"
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -181,8 +181,8 @@ def _secret(name: str, value: Any) -> bool:
 
 
 @functools.cache
-def get_config() -> GiosgConfig:
-    return GiosgConfig(merged_settings())
+def get_config() -> GiosgSettings:
+    return GiosgSettings(merged_settings())
 
 
 @receiver(setting_changed, dispatch_uid="giosg_django.conf.reset")

@@ -1,4 +1,5 @@
-"""Who the visitor is, from ``request.user`` only: the identity ``{% giosg_visitor %}`` sends.
+"""Who the visitor is, from ``request.user`` only: the identity ``{% giosg_visitor %}`` sends
+(``identity_calls``), and what the browser does when that person leaves (``logout_calls``).
 
 Identity comes from the request's user, never from a template variable, so a profile page
 does not identify the visitor as the profile it shows.
@@ -6,23 +7,26 @@ does not identify the visitor as the profile it shows.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.apps import apps
 from django.http import HttpRequest
 
-from .api import get_giosg
+from . import calls
 from .calls import Call, visitor_set_identifier, visitor_submit
-from .conf import GiosgConfig
+from .conf import GiosgSettings
+from .faults import contained
+from .visit import visit_of
 
 
 def current_user(request: HttpRequest) -> Any:
     """The request's user. On the async path the middleware resolved it with
     ``await request.auser()``, so a template rendered inside an async view can read it without
     a synchronous database query; login and logout during the request keep it current."""
-    giosg = get_giosg(request)
-    if giosg is not None and giosg.user is not None:
-        return giosg.user
+    visit = visit_of(request)
+    if visit is not None and visit.user is not None:
+        return visit.user
     return getattr(request, "user", None)
 
 
@@ -70,7 +74,7 @@ def switches_impersonation(request: HttpRequest) -> bool:
     return issubclass(view_class, (AcquireUserView, ReleaseUserView))
 
 
-def variables_call(request: HttpRequest, config: GiosgConfig, *, replace: bool) -> Call | None:
+def variables_call(request: HttpRequest, config: GiosgSettings, *, replace: bool) -> Call | None:
     """``visitor.submit`` of the signed-in user's variables (signed when a key is set)."""
     if config["VISITOR_VARIABLES"] is None:
         return None
@@ -81,7 +85,7 @@ def variables_call(request: HttpRequest, config: GiosgConfig, *, replace: bool) 
 
 
 def identifier_call(
-    request: HttpRequest, config: GiosgConfig, *, replace: bool = False
+    request: HttpRequest, config: GiosgSettings, *, replace: bool = False
 ) -> Call | None:
     """``visitor.setIdentifier`` when ``VISITOR_IDENTIFIER`` gives a string (``replace`` is
     unused: the same signature as ``variables_call``)."""
@@ -89,3 +93,57 @@ def identifier_call(
         return None
     identifier = config.call_hook("VISITOR_IDENTIFIER", request)
     return None if identifier is None else visitor_set_identifier(identifier)
+
+
+# Made once: these run on every page of a signed-in visitor.
+_USER_FAILED = contained("reading request.user")
+_IDENTITY_PARTS = (
+    (contained("GIOSG['VISITOR_VARIABLES']"), variables_call),
+    (contained("GIOSG['VISITOR_IDENTIFIER']"), identifier_call),
+)
+
+
+def identity_calls(
+    request: HttpRequest | None, config: GiosgSettings, *, replace: bool
+) -> list[Call]:
+    """The signed-in user's variables and identifier; nothing for an anonymous visitor, and
+    nothing identifying for an impersonated user. ``replace``: after a change of user."""
+    if request is None:
+        return []
+    signed_in = False
+    with _USER_FAILED:
+        if not is_signed_in(request):
+            return []
+        if is_impersonated(request) and not config["IDENTIFY_IMPERSONATED"]:
+            # On the change of user (the marker), what was attached before is cleared, as
+            # after any change of user.
+            return [calls.visitor_remove_all()] if replace else []
+        signed_in = True
+    if not signed_in:
+        return []
+    found = []
+    for failed, build in _IDENTITY_PARTS:
+        with failed:
+            call = build(request, config, replace=replace)
+            if call is not None:
+                found.append(call)
+    return found
+
+
+def logout_calls(config: GiosgSettings) -> tuple[Call, ...]:
+    """What a logout does in the browser, per CLOSE_CHAT_ON_LOGOUT/CLEAR_VARIABLES_ON_LOGOUT:
+    queued on logout (and when a session ended without one), and run by the page client of
+    the site's other pages (CROSS_TAB_LOGOUT)."""
+    return _logout_calls(
+        bool(config["CLOSE_CHAT_ON_LOGOUT"]), bool(config["CLEAR_VARIABLES_ON_LOGOUT"])
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _logout_calls(close: bool, clear: bool) -> tuple[Call, ...]:
+    parts = []
+    if close:
+        parts.append(calls.chat_close(hide=True))
+    if clear:
+        parts.append(calls.visitor_remove_all())
+    return tuple(parts)

@@ -1,15 +1,25 @@
-"""``AUTO_INJECT``: putting the ``{% giosg_visitor %}`` output into a finished HTML response.
+"""``AUTO_INJECT``: putting the ``{% giosg_visitor %}`` output into a finished HTML response;
+whether a response is a page at all, and the insertion that the cross-tab notice uses too.
 
 As django-debug-toolbar and django-browser-reload do: only whole, uncompressed HTML pages;
 decoded with the response's charset; inserted before the last ``</head>`` (else the last
-``</body>``), case-insensitively; ``Content-Length`` kept true.
+``</body>``), case-insensitively; ``Content-Length`` kept true. Unlike them, a view marked
+``giosg_exempt``, a page that rendered the tag itself, and an htmx request are left alone.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any, cast
 
-from django.http import HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+
+from .conf import get_config
+from .faults import contained
+from .htmx import is_htmx
+from .render import csp_nonce, giosg_visitor
+from .visit import Visit
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
@@ -54,3 +64,50 @@ def insert(response: HttpResponse, text: str, spot: int, snippet: str) -> None:
     response.content = (text[:spot] + snippet + text[spot:]).encode(response.charset)
     if response.has_header("Content-Length"):
         response["Content-Length"] = str(len(response.content))
+
+
+def is_page(request: HttpRequest, response: HttpResponseBase) -> bool:
+    """Whether the browser shows this response as a page that runs its scripts."""
+    if request.method == "HEAD" or response.streaming:
+        return False
+    status = response.status_code
+    if 300 <= status < 400 or status == 204:
+        return False
+    return content_type(response) in HTML_TYPES
+
+
+def note_view(request: HttpRequest, visit: Visit, view: Callable[..., Any]) -> None:
+    """Before the view runs: whether it is exempt from anything giosg inserts into a page
+    (auto-inject, the logout notice)."""
+    visit.exempt = getattr(view, "giosg_exempt", False)
+    if not visit.exempt and get_config()["AUTO_INJECT"]:
+        # A CSP middleware after this one writes its header before we inject: the nonce
+        # must exist by then to be in it, so generate it now.
+        with contained("reading the CSP nonce"):
+            csp_nonce(request)
+
+
+def wants(request: HttpRequest, visit: Visit, response: HttpResponseBase) -> bool:
+    """Cheap tests first: AUTO_INJECT on, a page that lacks the tag, not exempt."""
+    config = get_config()
+    return (
+        config["AUTO_INJECT"]
+        and not visit.visitor_rendered
+        and not is_htmx(request, config)
+        and not visit.exempt
+        and is_page(request, response)
+        and can_inject(response)
+    )
+
+
+def auto_inject(request: HttpRequest, visit: Visit, response: HttpResponseBase) -> None:
+    """Insert the ``{% giosg_visitor %}`` output into a page that lacks it."""
+    with contained("injecting giosg into the page"):
+        page = cast(HttpResponse, response)
+        text = decoded(page)
+        spot = None if text is None else find_spot(text)
+        if text is None or spot is None:
+            return  # a fragment, or not text: leave it alone
+        snippet = giosg_visitor(request)
+        if snippet:
+            insert(page, text, spot, snippet)

@@ -10,30 +10,30 @@ from typing import Any
 from django.http import HttpRequest, HttpResponseBase
 
 from . import cross_tab, visitor_cookie
-from .api import Giosg
-from .render import fault
+from .faults import contained
+from .visit import Visit
+
+# Made once (``contained`` holds no state of its own): both run on every request.
+_START_FAILED = contained("checking for a sign-in that ended")
+_END_FAILED = contained("marking the end of a sign-in")
 
 
-def at_request_start(request: HttpRequest, giosg: Giosg, user: Any) -> None:
+def at_request_start(request: HttpRequest, visit: Visit, user: Any) -> None:
     """Before the view, with the waiting calls loaded; ``user`` is ``request.user`` (lazy) on
     the sync path, the one ``auser()`` gave on the async path, ``None`` when unknown."""
-    try:
+    with _START_FAILED:
         if user is not None:
-            visitor_cookie.at_request_start(request, giosg, user)
-        cross_tab.at_request_start(request, giosg)
-    except Exception:
-        fault("checking for a sign-in that ended")
+            visitor_cookie.at_request_start(request, visit, user)
+        cross_tab.at_request_start(request, visit)
 
 
 def at_response(
-    request: HttpRequest, giosg: Giosg, response: HttpResponseBase, user: Any, *, page: bool
+    request: HttpRequest, visit: Visit, response: HttpResponseBase, user: Any, *, page: bool
 ) -> None:
     """After the view and giosg's own rendering; ``page``: the browser shows the response as
     a page that runs its scripts."""
-    try:
+    with _END_FAILED:
         if user is not None and visitor_cookie.needs_user(request):
             visitor_cookie.at_response(request, response, user)
         if page:
-            cross_tab.insert_notice(request, giosg, response)
-    except Exception:
-        fault("marking the end of a sign-in")
+            cross_tab.insert_notice(request, visit, response)

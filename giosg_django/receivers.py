@@ -1,8 +1,9 @@
 """Login and logout, as giosg should see them.
 
 ``logout()`` sends ``user_logged_out`` and then flushes the session; ``login()`` may flush it
-before sending ``user_logged_in``. The calls queued here go to ``request.giosg``, which lives on
-the request, so the flush cannot take them: the middleware stores them in the new session.
+before sending ``user_logged_in``. The calls queued here go to the request's ``Visit``, which
+lives on the request, so the flush cannot take them: the middleware stores them in the new
+session.
 
 ``LOGIN_GOAL`` counts a person logging in: not django-hijack's acquire and release, which call
 ``login()`` for a support agent. A ``LOGIN_GOAL`` that is no goal id is a fault (raised with
@@ -11,7 +12,6 @@ the request, so the flush cannot take them: the middleware stores them in the ne
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -19,52 +19,34 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
 from . import calls
-from .api import Giosg, get_giosg
 from .calls import IDENTITY_CHANGED
 from .conf import get_config
+from .cross_tab import queue_logout
+from .faults import contained
 from .identity import switches_impersonation
-from .render import csp_nonce, fault, logout_calls
+from .visit import visit_of
 
 
 @receiver(user_logged_in, dispatch_uid="giosg_django.receivers.logged_in")
 def logged_in(*, request: Any = None, user: Any = None, **kwargs: Any) -> None:
-    giosg = get_giosg(request)
-    if giosg is None:  # e.g. the test client's login(), which has no real request
+    visit = visit_of(request)
+    if visit is None:  # e.g. the test client's login(), which has no real request
         return
-    if giosg.user is not None:
-        giosg.user = user
-    giosg.add(IDENTITY_CHANGED)
+    if visit.user is not None:
+        visit.user = user
+    visit.add(IDENTITY_CHANGED)
     goal = get_config()["LOGIN_GOAL"]
     if goal is None or switches_impersonation(request):
         return
-    try:
-        giosg.add(calls.goal_matches(goal))
-    except Exception:
-        fault("GIOSG['LOGIN_GOAL']")
+    with contained("GIOSG['LOGIN_GOAL']"):
+        visit.add(calls.goal_matches(goal))
 
 
 @receiver(user_logged_out, dispatch_uid="giosg_django.receivers.logged_out")
 def logged_out(*, request: Any = None, **kwargs: Any) -> None:
-    giosg = get_giosg(request)
-    if giosg is None:
+    visit = visit_of(request)
+    if visit is None:
         return
-    if giosg.user is not None:
-        giosg.user = AnonymousUser()
-    queue_logout(request, giosg)
-
-
-def queue_logout(request: Any, giosg: Giosg) -> None:
-    """What a logout does in the browser: the logout calls for the next page, and the time of
-    the logout for the site's other pages (CROSS_TAB_LOGOUT). Also queued when a signed-in
-    session ended without logout() (``visitor_cookie``)."""
-    config = get_config()
-    for call in logout_calls(config):
-        giosg.add(call)
-    if config["CROSS_TAB_LOGOUT"]:
-        giosg.add(calls.logged_out(int(time.time() * 1000)))
-        # The page this response shows may lack the tag (cross_tab inserts the client then):
-        # the nonce must exist before a CSP middleware inside ours writes its header.
-        try:
-            csp_nonce(request)
-        except Exception:
-            fault("reading the CSP nonce")
+    if visit.user is not None:
+        visit.user = AnonymousUser()
+    queue_logout(request, visit)

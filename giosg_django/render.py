@@ -2,51 +2,38 @@
 
 ``giosg_script``, ``giosg_visitor`` and ``giosg_call`` here are what ``{% giosg_script %}``,
 ``{% giosg_visitor %}`` and ``{% giosg_call %}`` render (and the Jinja2 globals, and the
-middleware's auto-inject): each takes the request and returns a safe string. A fault while
+middleware's auto-inject): each takes the request and returns a safe string, a ``<script>``
+element (``script``) carrying the request's CSP nonce. Each asks the request's
+:class:`~giosg_django.visit.Visit` what to render and tells it what it rendered. A fault while
 rendering raises when ``DEBUG`` is on, and otherwise is logged and leaves that part out, so a
 chat widget never takes a page down.
 """
 
 from __future__ import annotations
 
-import functools
-import json
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.views.decorators.debug import sensitive_variables
 
-from . import calls, identity, js, shared_cache
-from .api import get_giosg
-from .calls import IDENTITY_CHANGED, MARKER_MODULE, Call
-from .conf import GiosgConfig, get_config
-from .signing import sign
-
-logger = logging.getLogger("giosg_django")
-
-# Set on the request once the loader (the runtime) is on the page, so several tags render it once.
-LOADER_FLAG = "_giosg_loader_rendered"
-RUNTIME_FLAG = "_giosg_runtime_rendered"
+from . import calls, js, shared_cache
+from .calls import IDENTITY_CHANGED, MARKER_MODULE
+from .conf import GiosgSettings, get_config
+from .delivery import args_as_sent, call_data, has_client, is_enabled, reaches_page
+from .delivery import statement as call_statement
+from .faults import contained
+from .htmx import is_htmx
+from .identity import identity_calls, logout_calls
+from .visit import Sent, Visit, visit_for_render
 
 DJANGO_GET_NONCE: Callable[[HttpRequest], Any] | None
 try:  # Django 6's own CSP middleware, as it stores the request's nonce.
     from django.middleware.csp import get_nonce as DJANGO_GET_NONCE
 except ImportError:  # Django < 6.0
     DJANGO_GET_NONCE = None
-
-
-def fault(what: str) -> None:
-    """Called in an ``except`` block: re-raise when DEBUG is on, else log and go on."""
-    if settings.DEBUG:
-        raise
-    logger.exception("giosg: %s failed; the page is rendered without it", what)
 
 
 def csp_nonce(request: HttpRequest | None) -> str | None:
@@ -68,122 +55,38 @@ def script(js_text: str, request: HttpRequest | None) -> SafeString:
     return mark_safe(f"<script>{js_text}</script>")  # js_text is built by giosg_django.js
 
 
-def is_enabled(request: HttpRequest | None, config: GiosgConfig) -> bool:
-    if request is None or config["ENABLED"] is True:
-        return config["ENABLED"] is True
-    try:
-        return config.enabled(request)
-    except Exception:
-        fault("GIOSG['ENABLED']")
-        return False
-
-
-def final_args(call: Call, request: HttpRequest | None, config: GiosgConfig) -> tuple[Any, ...]:
-    """A call's arguments as giosg gets them: a ``visitor.submit`` is signed here, at render
-    time, so a call that waited is signed fresh."""
-    if call.sign is not False and (call.module, call.method) == ("visitor", "submit"):
-        return _signed_args(call, request, config)
-    return call.args
-
-
-# Django's error reports cleanse ``key`` here (it is a SigningKey, masked in any case).
-@sensitive_variables("key")
-def _signed_args(call: Call, request: HttpRequest | None, config: GiosgConfig) -> tuple[Any, ...]:
-    """A submit's arguments, signed when a key is set. A key that cannot sign raises: no
-    plain variables are sent in its place."""
-    key = config.signing_key(request)
-    if key is not None:
-        algorithm = config["SIGNING_ALGORITHM"]
-        token = sign(call.args[0], key=key, algorithm=algorithm, ttl=config["TOKEN_TTL"])
-        return (token, algorithm, *call.args[2:])
-    if call.sign is True:
-        raise ImproperlyConfigured(
-            f"{call.name}(signed=True) needs GIOSG['SIGNING_KEY'], which is not set"
-        )
-    return call.args
-
-
-def reaches_page(call: Call, config: GiosgConfig) -> bool:
-    """Whether a queued item is sent to the page: every giosg call, and the markers the page
-    runtime reads (the login marker only changes how the identity is submitted)."""
-    if call.module != MARKER_MODULE:
-        return True
-    return call != IDENTITY_CHANGED and has_runtime(config)
-
-
-def call_data(call: Call, request: HttpRequest | None, config: GiosgConfig) -> list[Any]:
-    """One call as JSON data for the page runtime: ``[module, method, *args]``."""
-    args = call.args if call.module == MARKER_MODULE else final_args(call, request, config)
-    return [call.module, call.method, *args]
-
-
-def call_js(call: Call, request: HttpRequest | None, config: GiosgConfig) -> str:
-    """One call as a JS statement."""
-    if call.module == MARKER_MODULE:
-        return js.marker(call.module, call.method, call.args)
-    return js.call(call.module, call.method, final_args(call, request, config))
-
-
-def is_htmx(request: HttpRequest | None, config: GiosgConfig) -> bool:
-    """A request made by htmx, whose pending calls go in its HX-Trigger header (HTMX)."""
-    # META, not request.headers: that builds a dict of every header on first use.
-    return bool(
-        config["HTMX"] and request is not None and request.META.get("HTTP_HX_REQUEST") == "true"
-    )
-
-
-def logout_calls(config: GiosgConfig) -> tuple[Call, ...]:
-    """What a logout does in the browser, per CLOSE_CHAT_ON_LOGOUT/CLEAR_VARIABLES_ON_LOGOUT:
-    queued by the logout receiver, and run by the runtime of the site's other pages."""
-    return _logout_calls(
-        bool(config["CLOSE_CHAT_ON_LOGOUT"]), bool(config["CLEAR_VARIABLES_ON_LOGOUT"])
-    )
-
-
-@functools.lru_cache(maxsize=4)
-def _logout_calls(close: bool, clear: bool) -> tuple[Call, ...]:
-    parts = []
-    if close:
-        parts.append(calls.chat_close(hide=True))
-    if clear:
-        parts.append(calls.visitor_remove_all())
-    return tuple(parts)
-
-
-def has_runtime(config: GiosgConfig) -> bool:
-    return bool(config["HTMX"] or config["CROSS_TAB_LOGOUT"])
-
-
-def runtime_js(request: HttpRequest | None, config: GiosgConfig) -> str:
-    """The page runtime (htmx delivery, cross-tab logout), once per response."""
-    if not has_runtime(config):
+def client_js(visit: Visit | None, request: HttpRequest | None, config: GiosgSettings) -> str:
+    """The page client (htmx delivery, cross-tab logout), once per response."""
+    if not has_client(config):
         return ""
-    if request is not None:
-        if getattr(request, RUNTIME_FLAG, False):
+    if visit is not None:
+        if visit.client_rendered:
             return ""
-        setattr(request, RUNTIME_FLAG, True)
+        visit.client_rendered = True
     logout = [call_data(call, request, config) for call in logout_calls(config)]
     return js.client(int(time.time() * 1000), logout)
 
 
-def loader_js(request: HttpRequest | None, config: GiosgConfig) -> str:
+# Made once: these run on every page (``contained`` holds no state of its own).
+_COMPANY_ID_FAILED = contained("GIOSG['COMPANY_ID']")
+_HOST_FAILED = contained("GIOSG['HOST']")
+
+
+def loader_js(visit: Visit | None, request: HttpRequest | None, config: GiosgSettings) -> str:
     """giosg's loader, unless this response already has it or no company id is set."""
-    if request is not None and getattr(request, LOADER_FLAG, False):
+    if visit is not None and visit.loader_rendered:
         return ""
-    try:
+    company_id = host = None
+    with _COMPANY_ID_FAILED:
         company_id = config.company_id(request)
-    except Exception:
-        fault("GIOSG['COMPANY_ID']")
-        return ""
     if not company_id:
         return ""
-    try:
+    with _HOST_FAILED:
         host = config.host()
-    except Exception:
-        fault("GIOSG['HOST']")
+    if host is None:
         return ""
-    if request is not None:
-        setattr(request, LOADER_FLAG, True)
+    if visit is not None:
+        visit.loader_rendered = True
     return js.loader(host, company_id)
 
 
@@ -192,35 +95,39 @@ def giosg_script(request: HttpRequest | None) -> SafeString:
     config = get_config()
     if not is_enabled(request, config):
         return SafeString()
-    loader = loader_js(request, config)
+    loader = loader_js(visit_for_render(request), request, config)
     return script(loader, request) if loader else SafeString()
 
 
 def giosg_visitor(request: HttpRequest | None) -> SafeString:
-    """``{% giosg_visitor %}``: in one ``<script>``, the loader, the page runtime, the calls
+    """``{% giosg_visitor %}``: in one ``<script>``, the loader, the page client, the calls
     waiting for this visitor in order, then the signed-in user's identity. The middleware drops
-    the waiting calls from the session once the response carrying them is sent. On an htmx
+    the waiting calls from storage once the response carrying them is sent. On an htmx
     request it renders nothing: the middleware delivers the calls in the HX-Trigger header."""
     config = get_config()
     if not is_enabled(request, config):
         return SafeString()
-    giosg = get_giosg(request)
-    if giosg is not None:
-        giosg.visitor_rendered = True
+    visit = visit_for_render(request)
+    if visit is not None:
+        visit.visitor_rendered = True
     if is_htmx(request, config):
         return SafeString()
-    loader = loader_js(request, config)
-    runtime = runtime_js(request, config)
-    batch = giosg.unrendered() if giosg is not None else []
+    loader = loader_js(visit, request, config)
+    client = client_js(visit, request, config)
+    batch = visit.batch() if visit is not None else []
     replace = IDENTITY_CHANGED in batch
     statements = []
+    sent: list[Sent] = []
     for call in [*batch, *identity_calls(request, config, replace=replace)]:
         if not reaches_page(call, config):
             continue
-        try:
-            statements.append(call_js(call, request, config))
-        except Exception:
-            fault(f"rendering {call.name}")
+        with contained("rendering %s.%s", call.module, call.method):
+            args = (
+                call.args if call.module == MARKER_MODULE else args_as_sent(call, request, config)
+            )
+            statements.append(call_statement(call, args))
+            if call.module != MARKER_MODULE:
+                sent.append((call.module, call.method, args))
     body = "".join(statements)
     if body:
         # This visitor's calls or identity: no page cache may store the page for others.
@@ -228,112 +135,14 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
     if body and config["CROSS_TAB_LOGOUT"]:
         body = js.unless_stale(body)
     # The loader defines giosg's queue; without it, the queue is defined first.
-    queue = js.QUEUE if not loader and (runtime or body) else ""
-    text = loader + queue + runtime + body
+    queue = js.QUEUE if not loader and (client or body) else ""
+    text = loader + queue + client + body
     if not text:
         return SafeString()
     html = script(text, request)
-    if giosg is not None and (batch or body):
-        giosg.mark_rendered(html, giosg.rendered_upto + len(batch))
+    if visit is not None and (batch or body):
+        visit.rendered(html, len(batch), sent)
     return html
-
-
-def identity_calls(
-    request: HttpRequest | None, config: GiosgConfig, *, replace: bool
-) -> list[Call]:
-    """The signed-in user's variables and identifier; nothing for an anonymous visitor, and
-    nothing identifying for an impersonated user."""
-    if request is None:
-        return []
-    try:
-        if not identity.is_signed_in(request):
-            return []
-        if identity.is_impersonated(request) and not config["IDENTIFY_IMPERSONATED"]:
-            # On the change of user (the marker), what was attached before is cleared, as
-            # after any change of user.
-            return [calls.visitor_remove_all()] if replace else []
-    except Exception:
-        fault("reading request.user")
-        return []
-    found = []
-    for what, build in (
-        ("VISITOR_VARIABLES", identity.variables_call),
-        ("VISITOR_IDENTIFIER", identity.identifier_call),
-    ):
-        try:
-            call = build(request, config, replace=replace)
-        except Exception:
-            fault(f"GIOSG[{what!r}]")
-            continue
-        if call is not None:
-            found.append(call)
-    return found
-
-
-# HX-Trigger travels in a response header; proxies and servers commonly refuse headers past
-# 8 KB (nginx's default buffers answer 502), so the whole value giosg writes stays within this
-# budget and calls past it wait for the next full page.
-HEADER_BUDGET = 6000
-# The header's JSON: ASCII (a header value must be Latin-1, and JSON.parse reads \uXXXX escapes).
-HEADER_JSON = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
-
-
-def htmx_delivery(request: HttpRequest, room: int) -> tuple[list[list[Any]], int]:
-    """For an htmx response: the waiting calls as JSON arrays for the HX-Trigger event (a
-    top-level ``null`` is ``undefined``), then the identity after a change of user; and how
-    many waiting calls that uses up.
-
-    ``room`` is what the header's JSON list of calls may take. Delivery stops at the first
-    call that does not fit, so the rest wait for the next full page in order (a call too big
-    for any header waits for a page, and those after it wait with it). The identity after a
-    login is reserved when its marker is reached: when it does not fit, the marker is not used
-    up either, so the next full page submits the identity with ``replace_existing``."""
-    config = get_config()
-    giosg = get_giosg(request)
-    if giosg is None or not is_enabled(request, config):
-        return [], 0
-    delivered: list[list[Any]] = []
-    new_identity: list[list[Any]] | None = None
-    room += 1  # each item is counted with a comma before it; the first has none
-    used = 0
-    for call in giosg.unrendered():
-        if call == IDENTITY_CHANGED and new_identity is None:
-            found = [
-                item
-                for item in (
-                    _data_or_fault(each, request, config)
-                    for each in identity_calls(request, config, replace=True)
-                )
-                if item is not None
-            ]
-            size = _header_size(found)
-            if size > room:
-                break
-            room -= size
-            new_identity = found
-        elif reaches_page(call, config):
-            item = _data_or_fault(call, request, config)
-            if item is not None:
-                size = _header_size([item])
-                if size > room:
-                    break
-                room -= size
-                delivered.append(item)
-        used += 1
-    return delivered + (new_identity or []), used
-
-
-def _header_size(items: list[list[Any]]) -> int:
-    """What ``items`` add to the header's list of calls, a comma before each."""
-    return sum(len(HEADER_JSON.encode(item)) + 1 for item in items)
-
-
-def _data_or_fault(call: Call, request: HttpRequest, config: GiosgConfig) -> list[Any] | None:
-    try:
-        return call_data(call, request, config)
-    except Exception:
-        fault(f"rendering {call.name}")
-        return None
 
 
 def giosg_call(request: HttpRequest | None, name: str, /, *args: Any, **kwargs: Any) -> SafeString:
@@ -341,10 +150,16 @@ def giosg_call(request: HttpRequest | None, name: str, /, *args: Any, **kwargs: 
     config = get_config()
     if not is_enabled(request, config):
         return SafeString()
-    try:
+    sent: Sent | None = None
+    with contained("giosg_call %r", name):
         call = calls.builder(name)(*args, **kwargs)
-        statement = call_js(call, request, config)
-    except Exception:
-        fault(f"giosg_call {name!r}")
+        args_sent = args_as_sent(call, request, config)
+        statement = call_statement(call, args_sent)
+        sent = (call.module, call.method, args_sent)
+    if sent is None:
         return SafeString()
-    return script(js.calls([statement]), request)
+    html = script(js.calls([statement]), request)
+    visit = visit_for_render(request)
+    if visit is not None:
+        visit.rendered_in_place(html, sent)
+    return html

@@ -1,27 +1,40 @@
 """What giosg_django did for one response, for people: the debug-toolbar panel's data.
 
-Plain data only (strings, numbers, lists, dicts), so any toolbar store can keep it. The signing
-key is never part of it; a signed token's payload is decoded without the key.
+Read from the request's :class:`~giosg_django.visit.Visit`: the calls of its rendered scripts
+that are in the response, those of its htmx header, and those still waiting. Plain data only
+(strings, numbers, lists, dicts), so any toolbar store can keep it. The signing key is never
+part of it; a signed token's payload is decoded without the key.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 import jwt
 from django.http import HttpRequest, HttpResponseBase
 
-from . import render
-from .api import get_giosg
 from .conf import get_config
-from .middleware import TRIGGER_EVENT, is_page
+from .delivery import is_enabled
+from .inject import is_page
 from .signing import ALGORITHMS
-from .testing import GiosgCall, giosg_calls
+from .visit import visit_of
 
 
-def _token(call: GiosgCall) -> dict[str, Any] | None:
+class SentCall(NamedTuple):
+    """A giosg call as the page (or a header) sends it: the arguments as sent (signed)."""
+
+    module: str
+    method: str
+    args: tuple[Any, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.module}.{self.method}"
+
+
+def _token(call: SentCall) -> dict[str, Any] | None:
     """The decoded payload of a signed ``visitor.submit``'s token, with its expiry."""
     if call.name != "visitor.submit" or len(call.args) < 2 or call.args[1] not in ALGORITHMS:
         return None
@@ -40,7 +53,7 @@ def _token(call: GiosgCall) -> dict[str, Any] | None:
     }
 
 
-def _describe(call: GiosgCall) -> dict[str, Any]:
+def _describe(call: SentCall) -> dict[str, Any]:
     return {
         "name": call.name,
         "args": [json.dumps(arg, ensure_ascii=False) for arg in call.args],
@@ -48,22 +61,13 @@ def _describe(call: GiosgCall) -> dict[str, Any]:
     }
 
 
-def _header_calls(response: HttpResponseBase) -> list[GiosgCall]:
-    """Calls an htmx response carries in its HX-Trigger header."""
-    try:
-        detail = json.loads(response.get("HX-Trigger", "")).get(TRIGGER_EVENT, {})
-        return [GiosgCall(c[0], c[1], tuple(c[2:])) for c in detail.get("calls", [])]
-    except (ValueError, AttributeError, TypeError, IndexError):
-        return []  # no header, or the view's own triggers only
-
-
 def _why_nothing(request: HttpRequest, response: HttpResponseBase) -> list[str]:
-    giosg = get_giosg(request)
-    if giosg is None:
+    visit = visit_of(request)
+    if visit is None:
         return ["GiosgMiddleware is not installed (or not before this point in MIDDLEWARE)."]
     config = get_config()
     reasons = []
-    if not render.is_enabled(request, config):
+    if not is_enabled(request, config):
         reasons.append("GIOSG['ENABLED'] is false for this request: calls wait.")
     if not config.company_id(request):
         reasons.append("No GIOSG['COMPANY_ID']: the giosg loader is not rendered.")
@@ -72,8 +76,8 @@ def _why_nothing(request: HttpRequest, response: HttpResponseBase) -> list[str]:
             "This response is not a page that runs scripts (a redirect, JSON, streaming, "
             "HEAD…): pending calls wait for the next page."
         )
-    elif not giosg.visitor_rendered:
-        if giosg.exempt:
+    elif not visit.visitor_rendered:
+        if visit.exempt:
             reasons.append("The view is giosg_exempt: AUTO_INJECT left it alone.")
         elif not config["AUTO_INJECT"]:
             reasons.append("The page has no {% giosg_visitor %} and GIOSG['AUTO_INJECT'] is off.")
@@ -83,12 +87,18 @@ def _why_nothing(request: HttpRequest, response: HttpResponseBase) -> list[str]:
 def report(request: HttpRequest, response: HttpResponseBase) -> dict[str, Any]:
     """The calls this response sends to giosg, the calls still waiting, and, when nothing
     was sent, why."""
-    rendered: list[GiosgCall] = []
-    if is_page(request, response) and not response.has_header("Content-Encoding"):
-        rendered = giosg_calls(response)
-    rendered.extend(_header_calls(response))
-    giosg = get_giosg(request)
-    waiting = [] if giosg is None else giosg.pending[giosg.delivered :]
+    visit = visit_of(request)
+    rendered: list[SentCall] = []
+    waiting = []
+    if visit is not None:
+        page = is_page(request, response)
+        rendered = [
+            SentCall(*call) for script in visit.in_body(response, page=page) for call in script.sent
+        ]
+        rendered.extend(
+            SentCall(item[0], item[1], tuple(item[2:])) for item in visit.header_sent or ()
+        )
+        waiting = visit.waiting()
     return {
         "rendered": [_describe(call) for call in rendered],
         "pending": [

@@ -1,4 +1,5 @@
-"""Keeping a response that carries one visitor's giosg data out of Django's own page caches.
+"""Keeping a response that carries one visitor's giosg data out of shared caches
+(``make_private``) and out of Django's own page caches (``keep_out``).
 
 The middleware marks such a response ``Cache-Control: private`` and ``Vary: Cookie``. That
 comes too late for the caches that store the response before ``GiosgMiddleware`` sees it:
@@ -14,7 +15,8 @@ finishes a response that carries it (an htmx header), so no Django cache stores 
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 # Set by FetchFromCacheMiddleware (per-site, and cache_page's CacheMiddleware), read before
 # every store.
@@ -26,3 +28,18 @@ def keep_out(request: HttpRequest | None) -> None:
     middleware must not store it (this response only: other pages are cached as before)."""
     if request is not None:
         setattr(request, UPDATE_CACHE_FLAG, False)
+
+
+def make_private(request: HttpRequest, response: HttpResponseBase) -> None:
+    """The response carries this visitor's giosg data: no shared cache may keep it
+    (``Cache-Control: private``, ``Vary: Cookie``), nor Django's per-site cache before
+    ``GiosgMiddleware``, whatever Cache-Control says by then."""
+    keep_out(request)
+    if response.has_header("Cache-Control"):
+        patch_cache_control(response, private=True)
+    else:
+        response["Cache-Control"] = "private"
+    if response.has_header("Vary"):
+        patch_vary_headers(response, ("Cookie",))
+    else:
+        response["Vary"] = "Cookie"

@@ -20,11 +20,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.crypto import salted_hmac
 
-from .api import Giosg
 from .calls import IDENTITY_CHANGED
 from .conf import get_config
-from .receivers import queue_logout
-from .render import logout_calls
+from .cross_tab import queue_logout
+from .identity import logout_calls
+from .visit import Visit
 
 COOKIE_NAME = "giosg_django_user"
 _SALT = "giosg_django.visitor_cookie"
@@ -44,7 +44,7 @@ def signed_in(user: Any) -> bool:
     return bool(user is not None and user.is_authenticated)
 
 
-def at_request_start(request: HttpRequest, giosg: Giosg, user: Any) -> None:
+def at_request_start(request: HttpRequest, visit: Visit, user: Any) -> None:
     """With the cookie present only: if it names someone other than ``user`` (anonymous, or
     another user), the session it was set for ended without logout(): queue what a logout
     queues, before the view, so this very response can carry it. Another user signed in gets
@@ -54,9 +54,9 @@ def at_request_start(request: HttpRequest, giosg: Giosg, user: Any) -> None:
         return
     if signed_in(user) and fingerprint(user) == marked:
         return
-    queue_logout(request, giosg)
+    queue_logout(request, visit)
     if signed_in(user):
-        giosg.add(IDENTITY_CHANGED)
+        visit.add(IDENTITY_CHANGED)
 
 
 def needs_user(request: HttpRequest) -> bool:

@@ -108,3 +108,29 @@ def test_report_of_an_htmx_response_lists_the_calls_in_its_header(client: Client
         ("goal.matches", ['"g2"']),
     ]
     assert data["pending"] == [] and data["reasons"] == []
+
+
+def test_report_of_a_compressed_page_lists_what_its_scripts_send() -> None:
+    """T7: the report reads what the response's giosg work recorded, not the body: a page the
+    view compressed (GZip) still lists the calls it sends, with its waiting calls."""
+    import gzip
+
+    from giosg_django.middleware import GiosgMiddleware
+    from giosg_django.render import giosg_visitor
+
+    def view(request: Any) -> HttpResponse:
+        request.giosg.goal.matches("g1")
+        html = "<html><head>" + giosg_visitor(request) + "</head></html>"
+        request.giosg.chat.hide()  # queued after the page rendered: waits
+        response = HttpResponse(gzip.compress(html.encode()))
+        response["Content-Encoding"] = "gzip"
+        return response
+
+    request = RequestFactory().get("/")
+    request.session = SessionStore()
+    data = report(request, GiosgMiddleware(view)(request))
+    assert [(call["name"], call["args"]) for call in data["rendered"]] == [
+        ("goal.matches", ['"g1"'])
+    ]
+    assert data["pending"] == [{"name": "chat.hide", "args": []}]
+    assert data["reasons"] == []

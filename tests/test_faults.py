@@ -3,7 +3,7 @@
 - Redis, holding the sessions, stops in the middle of the load: pages keep answering 200 without
   the giosg part, nothing answers 500 because of giosg, the error is logged, and once Redis is
   back the whole flow works again.
-- A corrupt or foreign value where the queue lives in the session (``pending.SESSION_KEY``) is
+- A corrupt or foreign value where the queue lives in the session (``storage.SESSION_KEY``) is
   ignored and logged and the page renders, with every session store (the database, Django's
   cache sessions on a real Redis, cached_db, signed cookies).
 - A settings callable that raises (``COMPANY_ID``, ``ENABLED``, ``VISITOR_VARIABLES``,
@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from giosg_django.pending import SESSION_KEY
+from giosg_django.storage import SESSION_KEY
 
 from .load.hooks import BREAK_HEADER
 from .load.processes import (
@@ -54,7 +54,7 @@ from .load.visitor import (
 )
 
 USERS = 100
-# A giosg failure as LOGGING in tests/load/settings.py writes it: render.fault()'s message.
+# A giosg failure as LOGGING in tests/load/settings.py writes it: faults.contained's message.
 GIOSG_ERROR = re.compile(r"^\d+ ERROR giosg_django: giosg: .* failed", re.MULTILINE)
 
 

@@ -15,7 +15,7 @@ from django.http import HttpRequest, JsonResponse
 from django.test import Client, override_settings
 from django.urls import path
 
-from giosg_django.render import HEADER_BUDGET
+from giosg_django.htmx import HEADER_BUDGET
 
 from . import urls
 from .cases import KEY

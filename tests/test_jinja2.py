@@ -10,7 +10,7 @@ from django.conf import settings
 from django.template import engines
 from django.test import RequestFactory, override_settings
 
-from giosg_django.api import Giosg
+from giosg_django.visit import start
 
 JINJA2 = {
     "BACKEND": "django.template.backends.jinja2.Jinja2",
@@ -26,7 +26,7 @@ def context() -> dict[str, Any]:
 
 def a_request() -> Any:
     request = RequestFactory().get("/")
-    request.giosg = Giosg(request)
+    start(request)
     request.giosg.goal.matches("pending")
     request.giosg.chat.hide()
     return request

@@ -17,7 +17,7 @@ from django.http import HttpRequest, JsonResponse
 from django.test import Client, override_settings
 from django.urls import path
 
-from giosg_django.pending import SESSION_KEY
+from giosg_django.storage import SESSION_KEY
 
 from . import urls
 
@@ -133,6 +133,25 @@ def test_past_max_pending_the_oldest_calls_are_dropped_with_a_warning(
             client.get(f"/queue/{goal}/json/")
     assert goals(js_engine, client.get("/page/")) == ["c", "d", "e"]
     assert "dropped, over MAX_PENDING=3" in caplog.text
+
+
+@override_settings(GIOSG={"COMPANY_ID": "test-company", "MAX_PENDING": 3})
+def test_the_visit_records_what_was_stored_back(client: Client) -> None:
+    """T6: what a response leaves in the store is what the caps kept, and the debug panel can
+    read it from the response's Visit (``None`` when nothing was written)."""
+    from giosg_django.visit import visit_of
+
+    from .middleware import CaptureMiddleware
+
+    for goal in ["a", "b", "c", "d"]:
+        client.get(f"/queue/{goal}/json/")
+    assert CaptureMiddleware.last is not None
+    visit = visit_of(CaptureMiddleware.last[0])
+    assert visit is not None and visit.stored is not None
+    assert [call.args[0] for call in visit.stored] == ["b", "c", "d"]
+    client.get("/page/")
+    visit = visit_of(CaptureMiddleware.last[0])
+    assert visit is not None and visit.stored == []  # all delivered: the key is removed
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from giosg_django import render
-from giosg_django.api import Giosg
+from giosg_django.visit import start, visit_of
 
 from .jsengine import UNDEFINED, inline_scripts
 
@@ -248,7 +248,7 @@ def check_page(js_engine: Any, snippets: list[str], expected: list[list[Any]]) -
 def request_for_page() -> Any:
     request = RequestFactory().get("/")
     request.user = AnonymousUser()
-    request.giosg = Giosg(request)  # type: ignore[attr-defined]
+    start(request)
     return request
 
 
@@ -311,7 +311,7 @@ def test_request_giosg_and_the_visitor_tag_deliver_any_value_exactly(
             getattr(getattr(request.giosg, module), python)(*spec.args, **spec.kwargs)
         snippet = engines["django"].from_string("{% load giosg %}{% giosg_visitor %}")
         html = snippet.render({}, request)
-    assert request.giosg.rendered_upto == len(calls)  # all of them rendered, none left waiting
+    assert visit_of(request).rendered_upto == len(calls)  # all of them rendered, none left waiting
     check_page(js_engine, [html], [spec.name.split(".") + spec.expected for spec in calls])
 
 

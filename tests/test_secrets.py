@@ -52,8 +52,8 @@ KEYS: dict[str, Any] = {"literal": KEY, "callable": site_key}
 # How the page's giosg part fails, and a function that frames of the failure pass through.
 FAULTS: dict[str, tuple[dict[str, Any], str]] = {
     "variables-raise": ({"VISITOR_VARIABLES": raising_variables}, "identity_calls"),
-    "unknown-algorithm": ({"SIGNING_ALGORITHM": "none"}, "final_args"),
-    "ttl-not-an-int": ({"TOKEN_TTL": "600"}, "final_args"),
+    "unknown-algorithm": ({"SIGNING_ALGORITHM": "none"}, "args_as_sent"),
+    "ttl-not-an-int": ({"TOKEN_TTL": "600"}, "args_as_sent"),
 }
 # SIGNING_KEY of the wrong type: the key's bytes, as a literal or returned by the callable.
 BYTES_KEYS: dict[str, Any] = {"literal": KEY.encode(), "callable": bytes_key}
@@ -80,7 +80,7 @@ def cases() -> list[Any]:
                 pytest.param({**overlay, "SIGNING_KEY": key}, through, id=f"{fault}-{kind}")
             )
     for kind, key in BYTES_KEYS.items():
-        found.append(pytest.param({"SIGNING_KEY": key}, "final_args", id=f"bytes-key-{kind}"))
+        found.append(pytest.param({"SIGNING_KEY": key}, "args_as_sent", id=f"bytes-key-{kind}"))
     return found
 
 
@@ -157,7 +157,7 @@ def test_the_debug_page_never_shows_the_key(
     assert response.status_code == 500
     page = response.content.decode()
     assert "Local vars" in page and f"in {through}" in page  # the frames are all there
-    assert "GiosgConfig(" in page and "SIGNING_KEY=********" in page
+    assert "GiosgSettings(" in page and "SIGNING_KEY=********" in page
     assert_no_key(page, "the DEBUG page")
 
 
@@ -198,7 +198,7 @@ def test_a_view_failing_after_giosg_ran_is_mailed_without_the_key(
         assert "RuntimeError" in message.body
         assert_no_key(sent_text(message), "the error e-mail")
     [html] = [str(m.alternatives[0][0]) for m in mail.outbox if m.alternatives]
-    assert "in boom" in html and "GiosgConfig(" in html
+    assert "in boom" in html and "GiosgSettings(" in html
 
 
 # --- log records and error trackers ------------------------------------------------------------

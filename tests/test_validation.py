@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from giosg_django.api import Giosg
 from giosg_django.calls import Call
+from giosg_django.visit import start
 
 KEY = "k" * 64
 
@@ -30,7 +31,9 @@ KEY = "k" * 64
 def make_giosg() -> Giosg:
     request = RequestFactory().get("/")
     request.session = SessionStore()
-    return Giosg(request)
+    start(request)
+    giosg: Giosg = request.giosg
+    return giosg
 
 
 @pytest.fixture
@@ -233,7 +236,7 @@ def test_bad_argument_raises_and_queues_nothing(
 ) -> None:
     with pytest.raises(exc, match=match):
         bad(giosg)
-    assert giosg.pending == []
+    assert giosg._visit.calls == []
 
 
 def test_error_keeps_calls_queued_before_it(giosg: Giosg) -> None:
@@ -241,7 +244,7 @@ def test_error_keeps_calls_queued_before_it(giosg: Giosg) -> None:
     with pytest.raises(ValueError, match="goal_id"):
         giosg.goal.matches("")
     giosg.goal.matches("last")
-    assert [call.args for call in giosg.pending] == [("first",), ("last",)]
+    assert [call.args for call in giosg._visit.calls] == [("first",), ("last",)]
 
 
 def test_type_and_value_errors_are_not_mixed_up(giosg: Giosg) -> None:
@@ -263,17 +266,17 @@ def test_exp_in_variables_refused_when_signing(
 ) -> None:
     with pytest.raises(ValueError, match=r"variables.*'exp'"):
         giosg.visitor.submit({"exp": 1, "a": 2}, signed=signed)
-    assert giosg.pending == []
+    assert giosg._visit.calls == []
 
 
 def test_exp_in_variables_accepted_unsigned(giosg: Giosg, signing_key: None) -> None:
     giosg.visitor.submit({"exp": 1}, signed=False)
-    assert giosg.pending == [Call("visitor", "submit", ({"exp": 1},), False)]
+    assert giosg._visit.calls == [Call("visitor", "submit", ({"exp": 1},), False)]
 
 
 def test_signed_true_with_key_is_queued(giosg: Giosg, signing_key: None) -> None:
     giosg.visitor.submit({"a": 1}, signed=True)
-    assert giosg.pending == [Call("visitor", "submit", ({"a": 1},), True)]
+    assert giosg._visit.calls == [Call("visitor", "submit", ({"a": 1},), True)]
 
 
 @pytest.mark.parametrize("key", ["", None])
@@ -283,7 +286,7 @@ def test_signed_true_with_empty_key_raises(giosg: Giosg, key: str | None) -> Non
         pytest.raises(ImproperlyConfigured, match="SIGNING_KEY"),
     ):
         giosg.visitor.submit({"a": 1}, signed=True)
-    assert giosg.pending == []
+    assert giosg._visit.calls == []
 
 
 def test_signed_true_with_callable_key_returning_none_raises(giosg: Giosg) -> None:
@@ -297,8 +300,8 @@ def test_signed_true_with_callable_key_returning_none_raises(giosg: Giosg) -> No
         pytest.raises(ImproperlyConfigured, match="SIGNING_KEY"),
     ):
         giosg.visitor.submit({"a": 1}, signed=True)
-    assert seen == [giosg.request]
-    assert giosg.pending == []
+    assert seen == [giosg._visit.request]
+    assert giosg._visit.calls == []
 
 
 # --- what is accepted -------------------------------------------------------------------------
@@ -330,7 +333,7 @@ def test_django_json_types_are_stored_as_django_writes_them(giosg: Giosg) -> Non
         },
         signed=False,
     )
-    [call] = giosg.pending
+    [call] = giosg._visit.calls
     assert call.args == (
         {
             "when": "2026-01-02T03:04:05Z",
@@ -351,7 +354,7 @@ def test_django_json_types_are_stored_as_django_writes_them(giosg: Giosg) -> Non
 
 def test_uuid_goal_id_is_accepted(giosg: Giosg) -> None:
     giosg.goal.matches(ID, value=5)
-    assert giosg.pending == [
+    assert giosg._visit.calls == [
         Call("goal", "matches", ("2870f654-c6a7-11e6-8a67-60f81db030fe", {"value": 5}))
     ]
 
@@ -359,14 +362,14 @@ def test_uuid_goal_id_is_accepted(giosg: Giosg) -> None:
 def test_decimal_goal_value_is_sent_as_the_documented_float(giosg: Giosg) -> None:
     # giosg documents the goal value as a float, so a Decimal price arrives as a number.
     giosg.goal.matches("g", value=Decimal("9.90"))
-    [call] = giosg.pending
+    [call] = giosg._visit.calls
     assert call.args == ("g", {"value": 9.9})
     assert type(call.args[1]["value"]) is float
 
 
 def test_tuple_of_rooms_becomes_a_list(giosg: Giosg) -> None:
     giosg.room.join(({"id": ID}, {"name": gettext_lazy("Sales"), "extra": (1, 2)}))
-    assert giosg.pending == [
+    assert giosg._visit.calls == [
         Call(
             "room",
             "join",
@@ -377,14 +380,14 @@ def test_tuple_of_rooms_becomes_a_list(giosg: Giosg) -> None:
 
 def test_task_variables_are_converted(giosg: Giosg) -> None:
     giosg.chat.start_task("Help", variables={"at": datetime.date(2026, 1, 2), "t": (1,)})
-    [call] = giosg.pending
+    [call] = giosg._visit.calls
     assert call.args == ({"message": "Help"}, None, None, {"at": "2026-01-02", "t": [1]})
 
 
 def test_every_valid_kind_is_accepted(giosg: Giosg) -> None:
     for kind in ("audio", "video", "audio+video"):
         giosg.call.start("Op", kind=kind)
-    assert [call.args[2] for call in giosg.pending] == ["audio", "video", "audio+video"]
+    assert [call.args[2] for call in giosg._visit.calls] == ["audio", "video", "audio+video"]
 
 
 # --- found as bugs, kept as regressions ---------------------------------------------------------
@@ -393,13 +396,13 @@ def test_every_valid_kind_is_accepted(giosg: Giosg) -> None:
 def test_huge_int_goal_value_is_a_value_error(giosg: Giosg) -> None:
     with pytest.raises(ValueError, match=r"\bvalue\b"):
         giosg.goal.matches("g", value=10**400)
-    assert giosg.pending == []
+    assert giosg._visit.calls == []
 
 
 def test_signaling_nan_goal_value_names_the_argument(giosg: Giosg) -> None:
     with pytest.raises(ValueError, match=r"\bvalue\b"):
         giosg.goal.matches("g", value=Decimal("sNaN"))
-    assert giosg.pending == []
+    assert giosg._visit.calls == []
 
 
 @pytest.mark.parametrize(
@@ -423,7 +426,7 @@ def test_lazy_strings_accepted_in_string_arguments(
     giosg: Giosg, good: Bad, expected: tuple[str, str, Any]
 ) -> None:
     good(giosg)
-    [call] = giosg.pending
+    [call] = giosg._visit.calls
     assert (call.module, call.method, call.args[0]) == expected
     assert type(call.args[0]) is type(expected[2])
 
@@ -441,7 +444,7 @@ def test_lazy_strings_accepted_in_string_arguments(
 )
 def test_uuid_room_ids_accepted_as_keywords(giosg: Giosg, good: Bad) -> None:
     good(giosg)
-    [call] = giosg.pending
+    [call] = giosg._visit.calls
     assert str(ID) in repr(call.args)
 
 
@@ -493,7 +496,7 @@ def test_json_that_cannot_reach_giosg_is_a_value_error_naming_the_argument(
     with pytest.raises(ValueError, match=rf"{argument}.*JSON") as info:
         call(giosg, TOO_MUCH[value])
     assert not isinstance(info.value, RecursionError)
-    assert giosg.pending == []
+    assert giosg._visit.calls == []
 
 
 @pytest.mark.parametrize("position", list(JSON_POSITIONS))
@@ -508,7 +511,7 @@ def test_json_as_deep_and_as_large_as_allowed_is_queued_and_stored(
     call, _argument = JSON_POSITIONS[position]
     largest = int(sys.float_info.max)
     call(giosg, [*nested(MAX_DEPTH - 3, "list"), largest])  # the call's own levels count too
-    [queued] = giosg.pending
+    [queued] = giosg._visit.calls
     stored = json.loads(json.dumps(queued.to_session()))
     assert Call.from_session(stored) == queued
     assert str(largest) in js.dumps(list(queued.args))
@@ -517,4 +520,4 @@ def test_json_as_deep_and_as_large_as_allowed_is_queued_and_stored(
 def test_a_huge_goal_value_is_a_value_error_naming_the_argument(giosg: Giosg) -> None:
     with pytest.raises(ValueError, match=r"\bvalue\b"):
         giosg.goal.matches("g", value=10**5000)
-    assert giosg.pending == []
+    assert giosg._visit.calls == []

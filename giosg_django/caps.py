@@ -1,0 +1,94 @@
+"""The caps on the calls waiting for one visitor: ``MAX_PENDING`` calls, ``MAX_PENDING_BYTES``
+of their stored JSON. Applied to what a response stores back, whatever the storage, so one
+visitor's queue (read and written on each of their requests) stays small whatever they send.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from .calls import MARKER_MODULE, Call
+
+logger = logging.getLogger("giosg_django")
+
+
+def cap(calls: list[Call], limit: int, limit_bytes: int) -> list[Call]:
+    """Keep the newest calls within ``limit`` calls (MAX_PENDING) and ``limit_bytes`` of
+    their stored JSON (MAX_PENDING_BYTES), logging the names of those dropped (never their
+    values, which may be what a visitor typed). The newest marker of each kind is never
+    dropped (see ``_kept_markers``)."""
+    protected = _kept_markers(calls)
+    keep = [True] * len(calls)
+    excess = len(calls) - limit
+    over_count = []
+    for index, call in enumerate(calls):  # the oldest first
+        if excess <= 0:
+            break
+        if index not in protected:
+            keep[index] = False
+            over_count.append(call)
+            excess -= 1
+    if over_count:
+        _dropped(over_count, f"over MAX_PENDING={limit}")
+    return _cap_bytes(calls, keep, protected, limit_bytes)
+
+
+def _kept_markers(calls: list[Call]) -> set[int]:
+    """Where the newest marker of each kind stands: the caps never drop it. A dropped login
+    marker would leave the previous visitor's variables attached to the next identity, and a
+    dropped logout time would keep the visitor's other tabs from closing the chat. Older
+    copies tell nothing the newest does not, so they may go (a visitor logging in and out in
+    a loop cannot grow the queue past the caps)."""
+    kinds: set[str] = set()
+    kept: set[int] = set()
+    for index in range(len(calls) - 1, -1, -1):
+        call = calls[index]
+        if call.module == MARKER_MODULE and call.method not in kinds:
+            kinds.add(call.method)
+            kept.add(index)
+    return kept
+
+
+# As Django's JSONSerializer writes a session (ASCII, compact): one character is one byte.
+_SESSION_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
+def stored_size(call: Call) -> int:
+    return len(_SESSION_JSON.encode(call.to_session()))
+
+
+def _cap_bytes(calls: list[Call], keep: list[bool], protected: set[int], limit: int) -> list[Call]:
+    """The calls ``keep`` leaves, less the oldest until their stored size adds up to at most
+    ``limit`` bytes, so one visitor's session (loaded and written on each of their requests)
+    stays small whatever they send. A call that alone is over the limit could never be kept:
+    it is dropped first, so it does not push the calls queued before it out."""
+    sizes = [stored_size(call) if kept else 0 for call, kept in zip(calls, keep, strict=True)]
+    total = sum(sizes)
+    if total > limit:
+        for index, size in enumerate(sizes):  # a call too big on its own
+            if keep[index] and size > limit and index not in protected:
+                keep[index] = False
+                total -= size
+        for index, size in enumerate(sizes):  # then the oldest, until the rest fits
+            if total <= limit:
+                break
+            if keep[index] and index not in protected:
+                keep[index] = False
+                total -= size
+        dropped = [
+            call
+            for index, call in enumerate(calls)
+            if not keep[index] and sizes[index] and index not in protected
+        ]
+        _dropped(dropped, f"over MAX_PENDING_BYTES={limit}")
+    return [call for call, kept in zip(calls, keep, strict=True) if kept]
+
+
+def _dropped(calls: list[Call], why: str) -> None:
+    logger.warning(
+        "giosg: %d pending call(s) dropped, %s: %s",
+        len(calls),
+        why,
+        ", ".join(call.name for call in calls),
+    )

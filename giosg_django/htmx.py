@@ -1,0 +1,130 @@
+"""htmx delivery (``HTMX``): a request made by htmx gets its waiting calls in its own response's
+``HX-Trigger`` header, never inline, so an ``hx-post`` or ``hx-boost`` navigation neither
+loses nor repeats a call. The page client (giosg.js) runs them from the header's event.
+
+Here: whether a request is htmx's, whether its response gets the calls (not when htmx leaves
+the page for another: those wait for the page it lands on), the budgeted batch, and the
+header itself.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponseBase
+
+from . import js
+from .calls import IDENTITY_CHANGED, Call
+from .conf import GiosgSettings, get_config
+from .delivery import call_data, is_enabled, reaches_page
+from .faults import contained
+from .identity import identity_calls
+from .visit import Visit
+
+# HX-Trigger travels in a response header; proxies and servers commonly refuse headers past
+# 8 KB (nginx's default buffers answer 502), so the whole value giosg writes stays within this
+# budget and calls past it wait for the next full page.
+HEADER_BUDGET = 6000
+# The header's JSON: ASCII (a header value must be Latin-1, and JSON.parse reads \uXXXX escapes).
+HEADER_JSON = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
+# Response headers with which htmx leaves the page instead of handling the response.
+NAVIGATION = ("HX-Redirect", "HX-Location", "HX-Refresh")
+TRIGGER_EVENT = js.EVENT
+
+
+def is_htmx(request: HttpRequest | None, config: GiosgSettings) -> bool:
+    """A request made by htmx, whose pending calls go in its HX-Trigger header (HTMX)."""
+    # META, not request.headers: that builds a dict of every header on first use.
+    return bool(
+        config["HTMX"] and request is not None and request.META.get("HTTP_HX_REQUEST") == "true"
+    )
+
+
+def wants_delivery(request: HttpRequest, visit: Visit, response: HttpResponseBase) -> bool:
+    """An htmx request (HTMX on) whose response htmx handles: not a redirect or an error,
+    nor one that sends the browser elsewhere (its calls wait for the page it lands on)."""
+    if not visit.calls or not is_htmx(request, get_config()):
+        return False
+    return 200 <= response.status_code < 300 and not any(
+        response.has_header(name) for name in NAVIGATION
+    )
+
+
+def deliver(request: HttpRequest, visit: Visit, response: HttpResponseBase) -> None:
+    """Put the batch that fits the budget into the response's HX-Trigger header."""
+    with contained("delivering giosg calls to htmx"):
+        # The header as it would be with no call: the calls get what is left of the budget.
+        empty = trigger_value(response, {"target": "body", "calls": []})
+        items, covered = batch(request, visit, HEADER_BUDGET - len(empty))
+        if items:
+            response["HX-Trigger"] = trigger_value(response, {"target": "body", "calls": items})
+        visit.sent_in_header(items, covered)
+
+
+def trigger_value(response: HttpResponseBase, detail: dict[str, Any]) -> str:
+    """The response's HX-Trigger with giosg's event added, keeping the view's own triggers (a
+    list of event names becomes htmx's JSON form, each with an empty detail)."""
+    current = response.get("HX-Trigger", "").strip()
+    if current.startswith("{"):
+        triggers = json.loads(current)
+    else:
+        triggers = {name.strip(): {} for name in current.split(",") if name.strip()}
+    triggers[TRIGGER_EVENT] = detail
+    # The encoding ``batch`` measures the calls with.
+    return HEADER_JSON.encode(triggers)
+
+
+def batch(request: HttpRequest, visit: Visit, room: int) -> tuple[list[list[Any]], int]:
+    """The waiting calls as JSON arrays for the HX-Trigger event (a top-level ``null`` is
+    ``undefined``), then the identity after a change of user; and how many waiting calls that
+    uses up.
+
+    ``room`` is what the header's JSON list of calls may take. Delivery stops at the first
+    call that does not fit, so the rest wait for the next full page in order (a call too big
+    for any header waits for a page, and those after it wait with it). The identity after a
+    login is reserved when its marker is reached: when it does not fit, the marker is not used
+    up either, so the next full page submits the identity with ``replace_existing``."""
+    config = get_config()
+    if not is_enabled(request, config):
+        return [], 0
+    delivered: list[list[Any]] = []
+    new_identity: list[list[Any]] | None = None
+    room += 1  # each item is counted with a comma before it; the first has none
+    used = 0
+    for call in visit.batch():
+        if call == IDENTITY_CHANGED and new_identity is None:
+            found = [
+                item
+                for item in (
+                    _data(each, request, config)
+                    for each in identity_calls(request, config, replace=True)
+                )
+                if item is not None
+            ]
+            size = _size(found)
+            if size > room:
+                break
+            room -= size
+            new_identity = found
+        elif reaches_page(call, config):
+            item = _data(call, request, config)
+            if item is not None:
+                size = _size([item])
+                if size > room:
+                    break
+                room -= size
+                delivered.append(item)
+        used += 1
+    return delivered + (new_identity or []), used
+
+
+def _size(items: list[list[Any]]) -> int:
+    """What ``items`` add to the header's list of calls, a comma before each."""
+    return sum(len(HEADER_JSON.encode(item)) + 1 for item in items)
+
+
+def _data(call: Call, request: HttpRequest, config: GiosgSettings) -> list[Any] | None:
+    with contained("rendering %s.%s", call.module, call.method):
+        return call_data(call, request, config)
+    return None

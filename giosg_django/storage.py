@@ -1,0 +1,253 @@
+"""Where the calls waiting for a visitor are kept between their requests (``PENDING_STORAGE``).
+
+Never in process memory: whichever worker serves the visitor's next page renders them. Every
+store sits behind one interface, :class:`PendingStorage`; :class:`SessionStorage` (the
+default) keeps them in the visitor's Django session, any session backend (database, cache,
+signed cookies), as plain JSON (``Call.to_session``), which every session serializer accepts.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.signed_cookies import SessionStore as CookieSession
+from django.http import HttpRequest
+
+from .calls import Call
+from .caps import cap
+from .conf import get_config
+from .faults import contained
+
+SESSION_KEY = "_giosg_pending"
+
+logger = logging.getLogger("giosg_django")
+
+
+class Loaded(NamedTuple):
+    """What a store held for the visitor: the calls, in order, and whether it held anything
+    under giosg's key at all (a corrupt or foreign value too, which the next save replaces)."""
+
+    calls: list[Call]
+    held_any: bool
+
+
+class PendingStorage:
+    """The interface of a store of waiting calls.
+
+    One instance serves the whole process (every thread and request): the state of one response
+    lives in its :class:`~giosg_django.visit.Visit`, and the store finds the visitor from the
+    request (the session, or a per-visitor key of its own). A store that fails never fails the
+    response: its methods contain the fault (``faults.contained``: raised with ``DEBUG``, else
+    logged, the calls of that response lost).
+
+    ``load`` runs before the view; a store shared by parallel requests may *take* the calls
+    (read and remove them at once), so that no two responses deliver the same call. ``save``
+    runs once the response is known, only when something waits or the store held something,
+    with the calls that must wait for a later page, in order: it keeps the newest within the
+    caps (``caps.cap``) and replaces what the store holds for the visitor with them. The
+    ``a``-forms are the async (ASGI) path's.
+    """
+
+    def load(self, request: HttpRequest) -> Loaded:
+        raise NotImplementedError
+
+    async def aload(self, request: HttpRequest) -> Loaded:
+        return await sync_to_async(self.load)(request)
+
+    def save(self, request: HttpRequest, calls: list[Call]) -> list[Call] | None:
+        """Returns the calls the store now holds for the visitor, ``None`` when it failed."""
+        raise NotImplementedError
+
+    async def asave(self, request: HttpRequest, calls: list[Call]) -> list[Call] | None:
+        return await sync_to_async(self.save)(request, calls)
+
+
+NOTHING = Loaded([], False)
+# Made once (``contained`` holds no state of its own): loading runs on every request.
+LOAD_FAILED = contained("loading pending giosg calls from the session")
+STORE_FAILED = contained("storing pending giosg calls in the session")
+WRITE_FAILED = contained(
+    "writing the session (is its store down?); the pending giosg calls are lost"
+)
+
+
+class SessionStorage(PendingStorage):
+    """In the visitor's Django session (``request.session``), under :data:`SESSION_KEY`.
+
+    No session is created, loaded or written for a visitor with nothing waiting. A session that
+    only giosg changed is written here, inside giosg's fault handling, so a session store that
+    is down cannot turn the response into an error (Django's SessionMiddleware, which would
+    write it otherwise, runs outside of it); the session is then left as the view left it.
+    """
+
+    def load(self, request: HttpRequest) -> Loaded:
+        session = getattr(request, "session", None)
+        if session is not None:
+            with LOAD_FAILED:
+                # A session without a key holds nothing: do not create or load one.
+                if session.session_key is None:
+                    return NOTHING
+                stored = session.get(SESSION_KEY)
+                return Loaded(decode(stored), stored is not None)
+        return NOTHING
+
+    async def aload(self, request: HttpRequest) -> Loaded:
+        session = getattr(request, "session", None)
+        if session is not None:
+            with LOAD_FAILED:
+                if session.session_key is None:
+                    return NOTHING
+                stored = await session.aget(SESSION_KEY)
+                return Loaded(decode(stored), stored is not None)
+        return NOTHING
+
+    def save(self, request: HttpRequest, calls: list[Call]) -> list[Call] | None:
+        session, kept = _stage(request, calls)
+        if session is not None:
+            key_before = session.session_key
+            with WRITE_FAILED:
+                try:
+                    session.save()
+                except Exception:
+                    _forget(session)
+                    raise
+                _written(session, key_before)
+                return kept
+            return None
+        return kept
+
+    async def asave(self, request: HttpRequest, calls: list[Call]) -> list[Call] | None:
+        # Staging is memory work only: the session was loaded, or has no key.
+        session, kept = _stage(request, calls)
+        if session is not None:
+            key_before = session.session_key
+            with WRITE_FAILED:
+                try:
+                    await session.asave()
+                except Exception:
+                    _forget(session)
+                    raise
+                _written(session, key_before)
+                return kept
+            return None
+        return kept
+
+
+@functools.cache
+def get_storage() -> PendingStorage:
+    """The process's store (``PENDING_STORAGE`` will choose it; the session until then)."""
+    return SessionStorage()
+
+
+def _stage(request: HttpRequest, calls: list[Call]) -> tuple[SessionBase | None, list[Call] | None]:
+    """Put ``calls`` in the session (in memory), within the caps. Returns the session when
+    giosg alone changed it and must write it itself, else ``None`` (unchanged, or Django's
+    SessionMiddleware writes it); and the calls kept (``None``: none could be)."""
+    with STORE_FAILED:
+        session = getattr(request, "session", None)
+        if session is None:
+            return None, None
+        # Would Django's SessionMiddleware write this session without giosg? Not when it is
+        # unchanged, nor when it is empty (as logout() leaves it).
+        written_anyway = session.modified and not session.is_empty()
+        config = get_config()
+        kept = _put(session, cap(calls, config["MAX_PENDING"], config["MAX_PENDING_BYTES"]))
+        if session.modified and not written_anyway and not isinstance(session, CookieSession):
+            return session, kept
+        return None, kept
+    return None, None
+
+
+def _written(session: SessionBase, key_before: str | None) -> None:
+    # Written: Django's SessionMiddleware need not write it again, unless the session is new
+    # and its cookie must still be set.
+    if session.session_key is not None and session.session_key == key_before:
+        session.modified = False
+
+
+def _forget(session: SessionBase) -> None:
+    """The store refused giosg's write: leave the session as the view left it."""
+    session.pop(SESSION_KEY, None)
+    session.modified = False
+
+
+def decode(stored: Any) -> list[Call]:
+    """The calls in a stored value; a corrupt or foreign value is dropped with a warning."""
+    if stored is None:
+        return []
+    if not isinstance(stored, list):
+        logger.warning("giosg: ignored a session value under %r that is not a list", SESSION_KEY)
+        return []
+    calls = []
+    for item in stored:
+        try:
+            calls.append(Call.from_session(item))
+        except (ValueError, TypeError):
+            logger.warning("giosg: ignored a stored call that is not one: %.200r", item)
+    return calls
+
+
+def encode(calls: Sequence[Call]) -> list[list[Any]]:
+    return [call.to_session() for call in calls]
+
+
+def _put(session: SessionBase, calls: list[Call]) -> list[Call]:
+    """Store ``calls``, changing the session only when what it holds differs (and, with
+    signed-cookie sessions, only as many as the cookie can carry); returns those stored."""
+    wanted = encode(calls)
+    if session.get(SESSION_KEY, []) == wanted:
+        return calls
+    if isinstance(session, CookieSession):
+        return fit_cookie(session, calls)  # sets or removes the key itself
+    if wanted:
+        session[SESSION_KEY] = wanted
+    else:
+        del session[SESSION_KEY]
+    return calls
+
+
+# Browsers drop a cookie whose name and value pass 4096 bytes (RFC 6265 section 6.1's floor).
+COOKIE_LIMIT = 4096
+
+
+def _cookie_size(session: CookieSession) -> int:
+    # The value the signed-cookie backend will send: it encodes the whole session as its key.
+    return len(settings.SESSION_COOKIE_NAME) + 1 + len(session._get_session_key() or "")
+
+
+def fit_cookie(session: CookieSession, calls: list[Call]) -> list[Call]:
+    """With signed-cookie sessions, keep the newest calls that leave the cookie under the
+    browser's limit (a cookie over it is dropped, and the session with it), logging the rest."""
+
+    def fits(kept: list[Call]) -> bool:
+        if kept:
+            session[SESSION_KEY] = encode(kept)
+        else:
+            session.pop(SESSION_KEY, None)
+        return _cookie_size(session) <= COOKIE_LIMIT
+
+    if fits(calls) or not calls:
+        return calls
+    # The smallest number of oldest calls to drop, found by bisection (each try encodes).
+    low, high = 1, len(calls)
+    while low < high:
+        middle = (low + high) // 2
+        if fits(calls[middle:]):
+            high = middle
+        else:
+            low = middle + 1
+    kept = calls[low:]
+    fits(kept)
+    logger.warning(
+        "giosg: %d pending call(s) dropped to keep the session cookie under %d bytes: %s",
+        low,
+        COOKIE_LIMIT,
+        ", ".join(call.name for call in calls[:low]),
+    )
+    return kept

@@ -1,0 +1,198 @@
+"""The giosg side of one request/response of one visitor: one :class:`Visit` per request.
+
+It holds everything giosg_django does for that response, so that "what happened" has one
+place to look: the calls loaded from storage (and whether the store held anything under
+giosg's key), the calls this request queued, the scripts rendered (which queued calls each
+covers, and the giosg calls each sends), the calls sent in an htmx ``HX-Trigger`` header, how
+many calls the response delivered, what was stored back for a later page, whether the
+response must be private (kept out of shared caches and Django's page caches), the user as
+resolved on the async path, and the flags that keep the loader and the page client to one
+per response.
+
+The middleware makes it (``start``) and asks it what was delivered and what must be stored
+back; ``render`` asks it for a batch and tells it what it rendered; ``htmx`` tells it what went
+into the header; the debug panel (``report``) reads it. ``request.giosg`` (:class:`api.Giosg`)
+is the public API over it. Its defaults are class attributes: a request that never touches
+giosg costs this object, its API and one list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, HttpResponseBase
+
+from .api import Giosg
+from .calls import Call
+from .conf import get_config
+from .storage import PendingStorage
+
+# What a render records of each giosg call it sends, a plain tuple (cheap on every page): the
+# debug panel's report reads it.
+Sent = tuple[str, str, tuple[Any, ...]]
+
+
+class Script(NamedTuple):
+    """A ``<script>`` giosg rendered for this response. ``upto``: the queued calls it covers
+    (``calls[:upto]``), ``None`` for a call rendered in place (``{% giosg_call %}``);
+    ``sent``: the giosg calls it sends, as ``(module, method, args)``."""
+
+    html: str
+    upto: int | None
+    sent: Sequence[Sent]
+
+
+class Visit:
+    """The giosg side of one request/response of one visitor (see the module docstring)."""
+
+    loaded = 0  # how many of ``calls`` came from storage (they come first)
+    held_any = False  # the store held a value under giosg's key (even a corrupt one)
+    user: Any = None  # the user as ``await request.auser()`` gave it (async path), else None
+    exempt = False  # the view is giosg_exempt: nothing is inserted into its page
+    visitor_rendered = False  # {% giosg_visitor %} ran: AUTO_INJECT keeps away
+    loader_rendered = False  # at most one giosg loader per response
+    client_rendered = False  # at most one page client per response
+    scripts: Sequence[Script] = ()
+    header_sent: Sequence[list[Any]] | None = None  # the HX-Trigger's calls, None: no htmx
+    header_covers = 0  # how many queued calls the header used up
+    delivered = 0  # how many queued calls the response delivered (known at the end)
+    stored: Sequence[Call] | None = None  # what the store holds after it, None: not written
+    private = False  # carries this visitor's data: Cache-Control private, Vary: Cookie
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.request = request
+        # Calls loaded from storage, followed by those queued during this request, in order.
+        self.calls: list[Call] = []
+
+    def __repr__(self) -> str:
+        return f"<Visit calls={[call.name for call in self.calls]} delivered={self.delivered}>"
+
+    # --- before the view ------------------------------------------------------------------
+
+    def load(self, storage: PendingStorage) -> None:
+        self._loaded(*storage.load(self.request))
+
+    async def aload(self, storage: PendingStorage) -> None:
+        self._loaded(*await storage.aload(self.request))
+
+    def _loaded(self, calls: list[Call], held_any: bool) -> None:
+        if calls:  # before anything queued so far: the view runs after this
+            self.calls[:0] = calls
+            self.loaded = len(calls)
+        if held_any:
+            self.held_any = True
+
+    # --- during the view ------------------------------------------------------------------
+
+    def add(self, call: Call) -> None:
+        """Queue ``call`` for this visitor's next page (this one if it renders the tag)."""
+        if call.sign is True and get_config().signing_key(self.request) is None:
+            raise ImproperlyConfigured(
+                f"{call.name}(signed=True) needs GIOSG['SIGNING_KEY'], which is not set"
+            )
+        self.calls.append(call)
+
+    @property
+    def rendered_upto(self) -> int:
+        """How many queued calls rendered scripts cover."""
+        for script in reversed(self.scripts):
+            upto: int | None = script.upto
+            if upto is not None:
+                return upto
+        return 0
+
+    def batch(self) -> list[Call]:
+        """The queued calls no script covers yet, for the next ``{% giosg_visitor %}``."""
+        return self.calls[self.rendered_upto :]
+
+    def rendered(self, html: str, covered: int, sent: list[Sent]) -> None:
+        """A script of this visitor's calls or identity: ``covered`` calls of the batch."""
+        self.scripts = [*self.scripts, Script(html, self.rendered_upto + covered, sent)]
+        self.private = True
+
+    def rendered_in_place(self, html: str, sent: Sent) -> None:
+        """A ``{% giosg_call %}``: not queued, the same for every visitor who sees it."""
+        self.scripts = [*self.scripts, Script(html, None, (sent,))]
+
+    def sent_in_header(self, items: list[list[Any]], covered: int) -> None:
+        """An htmx response's HX-Trigger carries ``items``, using up ``covered`` calls."""
+        self.header_sent = items
+        self.header_covers = covered
+        if items:
+            self.private = True
+
+    # --- after the view -------------------------------------------------------------------
+
+    def in_body(self, response: HttpResponseBase, *, page: bool) -> list[Script]:
+        """The rendered scripts this response carries in its body: scripts rendered into
+        something else (a template rendered into an e-mail) deliver nothing."""
+        if not page:
+            return []
+        if response.has_header("Content-Encoding"):
+            return list(self.scripts)  # compressed by the view: trust that it sends them
+        content: bytes = response.content  # type: ignore[attr-defined]
+        charset: str = response.charset
+        return [s for s in self.scripts if s.html.encode(charset, "replace") in content]
+
+    def count_delivered(self, response: HttpResponseBase, *, page: bool) -> int:
+        """How many queued calls the response delivers: those in the header, else those of
+        the rendered scripts in its body, up to the first one missing from it."""
+        if self.header_sent is not None:
+            return self.header_covers
+        upto = self.rendered_upto
+        if not upto or not page:
+            return 0  # nothing queued was rendered (an identity alone is not queued)
+        if response.has_header("Content-Encoding"):
+            return upto
+        content: bytes = response.content  # type: ignore[attr-defined]
+        charset: str = response.charset
+        delivered = 0
+        for script in self.scripts:
+            if script.upto is None:
+                continue
+            if script.html.encode(charset, "replace") not in content:
+                break
+            delivered = script.upto
+        return delivered
+
+    def waiting(self) -> list[Call]:
+        """The calls this response did not deliver: they wait for a later page."""
+        return self.calls[self.delivered :]
+
+    def has_work(self) -> bool:
+        """Whether the end of the response has anything to do for giosg (most have not)."""
+        return bool(self.calls or self.private or self.held_any)
+
+
+def start(request: HttpRequest) -> Visit:
+    """A new visit for ``request``, with ``request.giosg`` set to its public API."""
+    visit = Visit(request)
+    request.giosg = Giosg(visit)  # type: ignore[attr-defined]
+    return visit
+
+
+def visit_of(request: Any) -> Visit | None:
+    """The visit the middleware started for ``request``, else ``None``."""
+    giosg = getattr(request, "giosg", None)
+    return giosg._visit if isinstance(giosg, Giosg) else None
+
+
+# Where a request without the middleware keeps its flags (the loader and the page client are
+# rendered once per response all the same).
+_UNMANAGED = "_giosg_unmanaged_visit"
+
+
+def visit_for_render(request: HttpRequest | None) -> Visit | None:
+    """The visit a render records into: the middleware's, or one kept on a request that the
+    middleware never saw; ``None`` without a request."""
+    if request is None:
+        return None
+    visit = visit_of(request)
+    if visit is None:
+        visit = getattr(request, _UNMANAGED, None)
+        if visit is None:
+            visit = Visit(request)
+            setattr(request, _UNMANAGED, visit)
+    return visit
