@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from typing import Any, NamedTuple
+from typing import Any
 
 import jwt
 from django.http import HttpRequest, HttpResponseBase
@@ -19,22 +19,11 @@ from .conf import get_config
 from .delivery import is_enabled
 from .inject import is_page
 from .signing import ALGORITHMS
+from .testing import GiosgCall
 from .visit import visit_of
 
 
-class SentCall(NamedTuple):
-    """A giosg call as the page (or a header) sends it: the arguments as sent (signed)."""
-
-    module: str
-    method: str
-    args: tuple[Any, ...]
-
-    @property
-    def name(self) -> str:
-        return f"{self.module}.{self.method}"
-
-
-def _token(call: SentCall) -> dict[str, Any] | None:
+def _token(call: GiosgCall) -> dict[str, Any] | None:
     """The decoded payload of a signed ``visitor.submit``'s token, with its expiry."""
     if call.name != "visitor.submit" or len(call.args) < 2 or call.args[1] not in ALGORITHMS:
         return None
@@ -53,7 +42,7 @@ def _token(call: SentCall) -> dict[str, Any] | None:
     }
 
 
-def _describe(call: SentCall) -> dict[str, Any]:
+def _describe(call: GiosgCall) -> dict[str, Any]:
     return {
         "name": call.name,
         "args": [json.dumps(arg, ensure_ascii=False) for arg in call.args],
@@ -88,15 +77,17 @@ def report(request: HttpRequest, response: HttpResponseBase) -> dict[str, Any]:
     """The calls this response sends to giosg, the calls still waiting, and, when nothing
     was sent, why."""
     visit = visit_of(request)
-    rendered: list[SentCall] = []
+    rendered: list[GiosgCall] = []
     waiting = []
     if visit is not None:
         page = is_page(request, response)
         rendered = [
-            SentCall(*call) for script in visit.in_body(response, page=page) for call in script.sent
+            GiosgCall(*call)
+            for script in visit.in_body(response, page=page)
+            for call in script.sent
         ]
         rendered.extend(
-            SentCall(item[0], item[1], tuple(item[2:])) for item in visit.header_sent or ()
+            GiosgCall(item[0], item[1], tuple(item[2:])) for item in visit.header_sent or ()
         )
         waiting = visit.waiting()
     return {
