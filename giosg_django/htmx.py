@@ -22,10 +22,11 @@ from .faults import contained
 from .identity import identity_calls
 from .visit import Visit
 
-# HX-Trigger travels in a response header; proxies and servers commonly refuse headers past
-# 8 KB (nginx's default buffers answer 502), so the whole value giosg writes stays within this
-# budget and calls past it wait for the next full page.
-HEADER_BUDGET = 6000
+# HX-Trigger travels in a response header. Behind nginx, ALL of a response's headers must fit
+# proxy_buffer_size, by default one memory page: 4 KB on x86-64 (a 502 past it). So the whole
+# value giosg writes stays within this budget, which leaves about 1 KB for the status line, the
+# cookies and the other headers; calls past it wait for a later response.
+HEADER_BUDGET = 3000
 # The header's JSON: ASCII (a header value must be Latin-1, and JSON.parse reads \uXXXX escapes).
 HEADER_JSON = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
 # Response headers with which htmx leaves the page instead of handling the response.

@@ -104,7 +104,7 @@ def test_the_header_stays_small_and_the_rest_waits(client: Client, js_engine: An
             client.get(f"/queue/{i}-{big}/json/")
         response = client.get("/queue/last/fragment/", **HX)
         delivered = [call[2] for call in trigger_calls(response)]
-        assert len(response["HX-Trigger"]) < 8000
+        assert len(response["HX-Trigger"]) <= HEADER_BUDGET
         rest = page_goals(js_engine, client.get("/page/"))
     assert 0 < len(delivered) < 9
     assert delivered + rest == [f"{i}-{big}" for i in range(8)] + ["last"]
@@ -197,7 +197,7 @@ def test_many_small_calls_fill_the_header_within_the_budget(
     """T6, T7: many small calls fill HX-Trigger up to the budget,
     counted over the whole header value giosg writes, the view's own triggers included; the
     rest reach the next full page in order, none lost, none twice."""
-    goals = [f"{i:03d}-" + "x" * 150 for i in range(60)]
+    goals = [f"{i:03d}-" + "x" * 60 for i in range(60)]
     with override_settings(GIOSG={**settings.GIOSG, "MAX_PENDING": 100}):
         for goal in goals:
             client.get("/queue/" + goal + "/json/")
