@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable, Sequence
 
 from .calls import MARKER_MODULE, Call
 
@@ -17,24 +18,29 @@ def cap(calls: list[Call], limit: int, limit_bytes: int) -> list[Call]:
     """Keep the newest calls within ``limit`` calls (MAX_PENDING) and ``limit_bytes`` of
     their stored JSON (MAX_PENDING_BYTES), logging the names of those dropped (never their
     values, which may be what a visitor typed). The newest marker of each kind is never
-    dropped (see ``_kept_markers``)."""
-    protected = _kept_markers(calls)
+    dropped (see ``drop_order``)."""
     keep = [True] * len(calls)
-    excess = len(calls) - limit
-    over_count = []
-    for index, call in enumerate(calls):  # the oldest first
-        if excess <= 0:
-            break
-        if index not in protected:
-            keep[index] = False
-            over_count.append(call)
-            excess -= 1
+    over_count = drop_order(calls)[: max(len(calls) - limit, 0)]
+    for index in over_count:
+        keep[index] = False
     if over_count:
-        _dropped(over_count, f"over MAX_PENDING={limit}")
-    return _cap_bytes(calls, keep, protected, limit_bytes)
+        _dropped([calls[index] for index in sorted(over_count)], f"over MAX_PENDING={limit}")
+    return _cap_bytes(calls, keep, limit_bytes)
 
 
-def _kept_markers(calls: list[Call]) -> set[int]:
+def drop_order(calls: Sequence[Call], too_big: Iterable[int] = ()) -> list[int]:
+    """The order in which a cap gives up calls (positions in ``calls``): those ``too_big``
+    to be kept on their own first, so that they do not push the calls queued before them
+    out; then the oldest. The newest marker of each kind is never given up (see
+    ``_kept_markers``). Every limit on what waits (the caps here, the signed-cookie session's
+    size in ``storage``) drops in this order."""
+    protected = _kept_markers(calls)
+    first = sorted(set(too_big) - protected)
+    skip = protected.union(first)
+    return first + [index for index in range(len(calls)) if index not in skip]
+
+
+def _kept_markers(calls: Sequence[Call]) -> set[int]:
     """Where the newest marker of each kind stands: the caps never drop it. A dropped login
     marker would leave the previous visitor's variables attached to the next identity, and a
     dropped logout time would keep the visitor's other tabs from closing the chat. Older
@@ -58,30 +64,24 @@ def stored_size(call: Call) -> int:
     return len(_SESSION_JSON.encode(call.to_session()))
 
 
-def _cap_bytes(calls: list[Call], keep: list[bool], protected: set[int], limit: int) -> list[Call]:
-    """The calls ``keep`` leaves, less the oldest until their stored size adds up to at most
-    ``limit`` bytes, so one visitor's session (loaded and written on each of their requests)
-    stays small whatever they send. A call that alone is over the limit could never be kept:
-    it is dropped first, so it does not push the calls queued before it out."""
+def _cap_bytes(calls: list[Call], keep: list[bool], limit: int) -> list[Call]:
+    """The calls ``keep`` leaves, less those ``drop_order`` gives up until their stored size
+    adds up to at most ``limit`` bytes, so one visitor's session (loaded and written on each
+    of their requests) stays small whatever they send. A call that alone is over the limit
+    could never be kept: it goes first, so it does not push the calls queued before it out."""
     sizes = [stored_size(call) if kept else 0 for call, kept in zip(calls, keep, strict=True)]
     total = sum(sizes)
     if total > limit:
-        for index, size in enumerate(sizes):  # a call too big on its own
-            if keep[index] and size > limit and index not in protected:
-                keep[index] = False
-                total -= size
-        for index, size in enumerate(sizes):  # then the oldest, until the rest fits
+        dropped = []
+        too_big = [index for index, size in enumerate(sizes) if size > limit]
+        for index in drop_order(calls, too_big):
             if total <= limit:
                 break
-            if keep[index] and index not in protected:
+            if keep[index]:
                 keep[index] = False
-                total -= size
-        dropped = [
-            call
-            for index, call in enumerate(calls)
-            if not keep[index] and sizes[index] and index not in protected
-        ]
-        _dropped(dropped, f"over MAX_PENDING_BYTES={limit}")
+                total -= sizes[index]
+                dropped.append(index)
+        _dropped([calls[index] for index in sorted(dropped)], f"over MAX_PENDING_BYTES={limit}")
     return [call for call, kept in zip(calls, keep, strict=True) if kept]
 
 

@@ -22,10 +22,11 @@ from .faults import contained
 from .identity import identity_calls
 from .visit import Visit
 
-# HX-Trigger travels in a response header; proxies and servers commonly refuse headers past
-# 8 KB (nginx's default buffers answer 502), so the whole value giosg writes stays within this
-# budget and calls past it wait for the next full page.
-HEADER_BUDGET = 6000
+# HX-Trigger travels in a response header. Behind nginx, ALL of a response's headers must fit
+# proxy_buffer_size, by default one memory page: 4 KB on x86-64 (a 502 past it). So the whole
+# value giosg writes stays within this budget, which leaves about 1 KB for the status line, the
+# cookies and the other headers; calls past it wait for a later response.
+HEADER_BUDGET = 3000
 # The header's JSON: ASCII (a header value must be Latin-1, and JSON.parse reads \uXXXX escapes).
 HEADER_JSON = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
 # Response headers with which htmx leaves the page instead of handling the response.
@@ -75,25 +76,35 @@ def trigger_value(response: HttpResponseBase, detail: dict[str, Any]) -> str:
     return HEADER_JSON.encode(triggers)
 
 
-def batch(request: HttpRequest, visit: Visit, room: int) -> tuple[list[list[Any]], int]:
+def batch(request: HttpRequest, visit: Visit, room: int) -> tuple[list[list[Any]], list[int]]:
     """The waiting calls as JSON arrays for the HX-Trigger event (a top-level ``null`` is
-    ``undefined``), then the identity after a change of user; and how many waiting calls that
-    uses up.
+    ``undefined``), then the identity after a change of user; and which waiting calls that
+    uses up (their positions in ``visit.batch()``).
 
-    ``room`` is what the header's JSON list of calls may take. Delivery stops at the first
-    call that does not fit, so the rest wait for the next full page in order (a call too big
-    for any header waits for a page, and those after it wait with it). The identity after a
-    login is reserved when its marker is reached: when it does not fit, the marker is not used
-    up either, so the next full page submits the identity with ``replace_existing``."""
+    ``room`` is what the header's JSON list of calls may take. Calls go in order until one
+    does not fit what is left: it and the calls after it wait for a later response, in order.
+    A call too big for this header on its own is different: nothing this response could leave
+    out would make room for it, and holding the calls after it back would keep them off every
+    htmx response (on an hx-boost site every navigation is one), a logout behind a long
+    support message too. So it waits alone, for the next full page when it is over the budget
+    itself, and the calls after it go now (only its order relative to them changes; the view's
+    own triggers count, so each response delivers at least every call that fits it alone, up
+    to the first that does not fit what is left). The identity after a login is reserved when
+    its marker is reached, by the same rules: when it does not fit, the marker is not used up
+    either, so the next full page submits the identity with ``replace_existing``."""
     config = get_config()
     if not is_enabled(request, config):
-        return [], 0
+        return [], []
     delivered: list[list[Any]] = []
     new_identity: list[list[Any]] | None = None
+    identity_waits = False  # the identity was too big on its own: its markers wait
     room += 1  # each item is counted with a comma before it; the first has none
-    used = 0
-    for call in visit.batch():
+    alone = room  # what a call may take when it is the only one
+    used: list[int] = []
+    for index, call in enumerate(visit.batch()):
         if call == IDENTITY_CHANGED and new_identity is None:
+            if identity_waits:
+                continue  # another marker of the same change: it waits with the first
             found = [
                 item
                 for item in (
@@ -103,6 +114,9 @@ def batch(request: HttpRequest, visit: Visit, room: int) -> tuple[list[list[Any]
                 if item is not None
             ]
             size = _size(found)
+            if size > alone:
+                identity_waits = True
+                continue
             if size > room:
                 break
             room -= size
@@ -111,11 +125,13 @@ def batch(request: HttpRequest, visit: Visit, room: int) -> tuple[list[list[Any]
             item = _data(call, request, config)
             if item is not None:
                 size = _size([item])
+                if size > alone:
+                    continue  # never fits: it waits for a full page, the rest goes on
                 if size > room:
                     break
                 room -= size
                 delivered.append(item)
-        used += 1
+        used.append(index)
     return delivered + (new_identity or []), used
 
 

@@ -114,7 +114,7 @@ def after_view(
     if not visit.has_work():
         return None  # the common case: nothing queued, loaded or rendered
     with STORE_FAILED:
-        visit.delivered = visit.count_delivered(response, page=page)
+        visit.delivered = visit.find_delivered(response, page=page)
         if visit.private:
             shared_cache.make_private(request, response)
         waiting = visit.waiting()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, NamedTuple
 
 from asgiref.sync import sync_to_async
@@ -20,7 +20,7 @@ from django.contrib.sessions.backends.signed_cookies import SessionStore as Cook
 from django.http import HttpRequest
 
 from .calls import Call
-from .caps import cap
+from .caps import cap, drop_order
 from .conf import get_config
 from .faults import contained
 
@@ -222,8 +222,11 @@ def _cookie_size(session: CookieSession) -> int:
 
 
 def fit_cookie(session: CookieSession, calls: list[Call]) -> list[Call]:
-    """With signed-cookie sessions, keep the newest calls that leave the cookie under the
-    browser's limit (a cookie over it is dropped, and the session with it), logging the rest."""
+    """With signed-cookie sessions, keep what the cookie can carry under the browser's limit
+    (a cookie over it is dropped, and the session with it), logging the names of the rest.
+    Calls are given up in the caps' order (``caps.drop_order``): one the cookie could not
+    carry even alone first, then the oldest, never the newest marker of each kind; so a
+    message too long for any cookie cannot push out the calls queued around it (a logout's)."""
 
     def fits(kept: list[Call]) -> bool:
         if kept:
@@ -234,20 +237,28 @@ def fit_cookie(session: CookieSession, calls: list[Call]) -> list[Call]:
 
     if fits(calls) or not calls:
         return calls
-    # The smallest number of oldest calls to drop, found by bisection (each try encodes).
-    low, high = 1, len(calls)
+    order = drop_order(calls, [index for index, call in enumerate(calls) if not fits([call])])
+    # The fewest calls to give up, in that order, found by bisection (each try encodes).
+    low, high = min(1, len(order)), len(order)
     while low < high:
         middle = (low + high) // 2
-        if fits(calls[middle:]):
+        if fits(_without(calls, order[:middle])):
             high = middle
         else:
             low = middle + 1
-    kept = calls[low:]
+    dropped = sorted(order[:low])
+    kept = _without(calls, dropped)
     fits(kept)
-    logger.warning(
-        "giosg: %d pending call(s) dropped to keep the session cookie under %d bytes: %s",
-        low,
-        COOKIE_LIMIT,
-        ", ".join(call.name for call in calls[:low]),
-    )
+    if dropped:
+        logger.warning(
+            "giosg: %d pending call(s) dropped to keep the session cookie under %d bytes: %s",
+            len(dropped),
+            COOKIE_LIMIT,
+            ", ".join(calls[index].name for index in dropped),
+        )
     return kept
+
+
+def _without(calls: list[Call], positions: Collection[int]) -> list[Call]:
+    gone = set(positions)
+    return [call for index, call in enumerate(calls) if index not in gone]

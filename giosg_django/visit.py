@@ -3,8 +3,8 @@
 It holds everything giosg_django does for that response, so that "what happened" has one
 place to look: the calls loaded from storage (and whether the store held anything under
 giosg's key), the calls this request queued, the scripts rendered (which queued calls each
-covers, and the giosg calls each sends), the calls sent in an htmx ``HX-Trigger`` header, how
-many calls the response delivered, what was stored back for a later page, whether the
+covers, and the giosg calls each sends), the calls sent in an htmx ``HX-Trigger`` header, which
+calls the response delivered, what was stored back for a later page, whether the
 response must be private (kept out of shared caches and Django's page caches), the user as
 resolved on the async path, and the flags that keep the loader and the page client to one
 per response.
@@ -18,7 +18,7 @@ giosg costs this object, its API and one list.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
@@ -56,8 +56,10 @@ class Visit:
     client_rendered = False  # at most one page client per response
     scripts: Sequence[Script] = ()
     header_sent: Sequence[list[Any]] | None = None  # the HX-Trigger's calls, None: no htmx
-    header_covers = 0  # how many queued calls the header used up
-    delivered = 0  # how many queued calls the response delivered (known at the end)
+    # Which queued calls (positions in ``calls``) the header used up: not always a prefix, as
+    # a call too big for the header waits for a page while the calls after it go.
+    header_covers: frozenset[int] = frozenset()
+    delivered: frozenset[int] = frozenset()  # positions of the calls delivered (at the end)
     stored: Sequence[Call] | None = None  # what the store holds after it, None: not written
     private = False  # carries this visitor's data: Cache-Control private, Vary: Cookie
 
@@ -67,7 +69,8 @@ class Visit:
         self.calls: list[Call] = []
 
     def __repr__(self) -> str:
-        return f"<Visit calls={[call.name for call in self.calls]} delivered={self.delivered}>"
+        names = [call.name for call in self.calls]
+        return f"<Visit calls={names} delivered={sorted(self.delivered)}>"
 
     # --- before the view ------------------------------------------------------------------
 
@@ -116,10 +119,12 @@ class Visit:
         """A ``{% giosg_call %}``: not queued, the same for every visitor who sees it."""
         self.scripts = [*self.scripts, Script(html, None, (sent,))]
 
-    def sent_in_header(self, items: list[list[Any]], covered: int) -> None:
-        """An htmx response's HX-Trigger carries ``items``, using up ``covered`` calls."""
+    def sent_in_header(self, items: list[list[Any]], covered: Collection[int]) -> None:
+        """An htmx response's HX-Trigger carries ``items``, using up the calls of the batch at
+        the positions ``covered`` (counted from the batch's start)."""
+        start = self.rendered_upto
         self.header_sent = items
-        self.header_covers = covered
+        self.header_covers = frozenset(start + index for index in covered)
         if items:
             self.private = True
 
@@ -136,11 +141,16 @@ class Visit:
         charset: str = response.charset
         return [s for s in self.scripts if s.html.encode(charset, "replace") in content]
 
-    def count_delivered(self, response: HttpResponseBase, *, page: bool) -> int:
-        """How many queued calls the response delivers: those in the header, else those of
-        the rendered scripts in its body, up to the first one missing from it."""
+    def find_delivered(self, response: HttpResponseBase, *, page: bool) -> frozenset[int]:
+        """Which queued calls (positions in ``calls``) the response delivers: those the
+        header used up, else those of the rendered scripts in its body, up to the first one
+        missing from it (a prefix)."""
         if self.header_sent is not None:
             return self.header_covers
+        return frozenset(range(self._body_delivers(response, page=page)))
+
+    def _body_delivers(self, response: HttpResponseBase, *, page: bool) -> int:
+        """How many queued calls, from the first, the rendered scripts in the body cover."""
         upto = self.rendered_upto
         if not upto or not page:
             return 0  # nothing queued was rendered (an identity alone is not queued)
@@ -159,7 +169,8 @@ class Visit:
 
     def waiting(self) -> list[Call]:
         """The calls this response did not deliver: they wait for a later page."""
-        return self.calls[self.delivered :]
+        delivered = self.delivered
+        return [call for index, call in enumerate(self.calls) if index not in delivered]
 
     def has_work(self) -> bool:
         """Whether the end of the response has anything to do for giosg (most have not)."""

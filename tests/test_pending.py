@@ -348,3 +348,62 @@ def test_the_caps_never_drop_the_newest_login_and_logout_markers(
         assert len(stored) <= limits[cap]
     else:
         assert len(json.dumps(stored, separators=(",", ":"))) <= limits[cap] + 50
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("message_at", ["before-the-logout", "after-the-logout"])
+def test_a_long_message_does_not_push_a_logout_out_of_a_signed_cookie(
+    js_engine: Any, ada: Any, caplog: Any, message_at: str
+) -> None:
+    """T2: with signed-cookie sessions, the calls that the cookie could not carry were dropped
+    oldest first, whatever they were: a long support message (under MAX_PENDING_BYTES, over
+    what a cookie carries) queued after a logout pushed out chat.close, visitor.removeAll and
+    the logout time, and the next person at that computer got Ada's chat. The cookie gives
+    calls up by the caps' rules: the message too big for it on its own first, never the
+    newest marker; the logout reaches the next page, and the message is named in a warning."""
+    message = random_text(random.Random(4096), 5000)
+    with override_settings(SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies"):
+        client = Client()
+        client.post("/accounts/login/", {"username": "ada", "password": "pw"})
+        client.get("/page/")  # Ada's identity: nothing waits
+        with caplog.at_level(logging.WARNING, logger="giosg_django"):
+            if message_at == "before-the-logout":
+                client.post("/support/", {"message": message})
+            client.post("/accounts/logout/")  # a redirect: the logout waits for a page
+            if message_at == "after-the-logout":
+                client.post("/support/", {"message": message})
+        result = js_engine.run(client.get("/page/").content.decode())
+        again = js_engine.run(client.get("/page/").content.decode())
+    assert result.errors == []
+    assert result.calls == [["chat", "close", {"hide": True}], ["visitor", "removeAll"]]
+    assert "giosg_django:logout" in result.storage  # the marker: the other tabs close too
+    assert again.calls in ([], None)
+    assert "to keep the session cookie under 4096 bytes: chat.startTask" in caplog.text
+    assert message[:40] not in caplog.text
+
+
+@pytest.mark.urls(__name__)
+def test_a_signed_cookie_never_drops_the_newest_logout_marker(
+    js_engine: Any, ada: Any, caplog: Any
+) -> None:
+    """T2: messages that each fit the cookie but not together, queued after a logout: the
+    cookie gives up the oldest calls, as the caps do, but never the newest marker (dropped, the
+    logout time never reached the browser's other tabs, which kept Ada's chat open)."""
+    rng = random.Random(1500)
+    messages = [random_text(rng, 1500) for _ in range(4)]
+    with override_settings(SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies"):
+        client = Client()
+        client.post("/accounts/login/", {"username": "ada", "password": "pw"})
+        client.get("/page/")
+        client.post("/accounts/logout/")
+        with caplog.at_level(logging.WARNING, logger="giosg_django"):
+            for message in messages:
+                client.post("/support/", {"message": message})
+        page = client.get("/page/")
+    result = js_engine.run(page.content.decode())
+    assert result.errors == []
+    assert "giosg_django:logout" in result.storage
+    tasks = start_tasks(js_engine, page)
+    assert 0 < len(tasks) < len(messages)
+    assert tasks == messages[-len(tasks) :]  # the newest, in order
+    assert "to keep the session cookie under 4096 bytes" in caplog.text
