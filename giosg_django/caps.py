@@ -9,7 +9,7 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 
-from .calls import MARKER_MODULE, Call
+from .calls import MARKER_MODULE, Call, chat_close, visitor_remove_all
 
 logger = logging.getLogger("giosg_django")
 
@@ -40,18 +40,28 @@ def drop_order(calls: Sequence[Call], too_big: Iterable[int] = ()) -> list[int]:
     return first + [index for index in range(len(calls)) if index not in skip]
 
 
+# What a logout queues (identity.logout_calls): small and fixed, never a visitor's own text.
+_LOGOUT_CALLS = (chat_close(hide=True), visitor_remove_all())
+
+
 def _kept_markers(calls: Sequence[Call]) -> set[int]:
-    """Where the newest marker of each kind stands: the caps never drop it. A dropped login
-    marker would leave the previous visitor's variables attached to the next identity, and a
-    dropped logout time would keep the visitor's other tabs from closing the chat. Older
-    copies tell nothing the newest does not, so they may go (a visitor logging in and out in
-    a loop cannot grow the queue past the caps)."""
-    kinds: set[str] = set()
+    """Where the newest marker of each kind, and the newest of each logout call, stand: the
+    caps never drop them. A dropped login marker would leave the previous visitor's variables
+    attached to the next identity, a dropped logout time would keep the visitor's other tabs
+    from closing the chat, and a dropped chat.close or removeAll would leave this tab's chat
+    open for the next person at the computer. Older copies tell nothing the newest does not,
+    so they may go (a visitor logging in and out in a loop cannot grow the queue past the
+    caps)."""
+    kinds: set[tuple[str, str]] = set()
     kept: set[int] = set()
     for index in range(len(calls) - 1, -1, -1):
         call = calls[index]
-        if call.module == MARKER_MODULE and call.method not in kinds:
-            kinds.add(call.method)
+        if call.module == MARKER_MODULE or call in _LOGOUT_CALLS:
+            kind = (call.module, call.method)
+        else:
+            continue
+        if kind not in kinds:
+            kinds.add(kind)
             kept.add(index)
     return kept
 

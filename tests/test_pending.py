@@ -316,9 +316,10 @@ def test_the_caps_never_drop_the_newest_login_and_logout_markers(
 ) -> None:
     """T2/T6: a visitor who queues past a cap after a login, then after a logout, must not
     push out the markers: a dropped login marker would submit the new user's identity without
-    replace_existing (the previous visitor's variables stay attached), and a dropped logout time
-    would keep the browser's other tabs from closing the chat. Older markers may go, so logging
-    in and out in a loop cannot grow the queue past the caps either."""
+    replace_existing (the previous visitor's variables stay attached), a dropped logout time
+    would keep the browser's other tabs from closing the chat, and dropped logout calls would
+    leave this tab's chat open. Older copies may go, so logging in and out in a loop cannot
+    grow the queue past the caps either."""
     limits = {"MAX_PENDING": 5, "MAX_PENDING_BYTES": 2000}
     giosg = {**settings.GIOSG, cap: limits[cap], "SIGNING_KEY": None}
     with override_settings(SESSION_ENGINE=engine, GIOSG=giosg):
@@ -344,6 +345,11 @@ def test_the_caps_never_drop_the_newest_login_and_logout_markers(
     assert queue_size == 0
     markers = [item for item in stored if item[0] == "giosg_django"]
     assert [item[1] for item in markers] == ["loggedOut"]
+    # The logout's own calls too: else this tab's chat stays open for the next person.
+    logout = [
+        item[:3] for item in stored if item[:2] in (["chat", "close"], ["visitor", "removeAll"])
+    ]
+    assert logout == [["chat", "close", [{"hide": True}]], ["visitor", "removeAll", []]]
     if cap == "MAX_PENDING":
         assert len(stored) <= limits[cap]
     else:
