@@ -10,6 +10,7 @@ header itself.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase
@@ -21,6 +22,8 @@ from .delivery import call_data, is_enabled, reaches_page
 from .faults import contained
 from .identity import identity_calls
 from .visit import Visit
+
+logger = logging.getLogger("giosg_django")
 
 # HX-Trigger travels in a response header. Behind nginx, ALL of a response's headers must fit
 # proxy_buffer_size, by default one memory page: 4 KB on x86-64 (a 502 past it). So the whole
@@ -91,7 +94,12 @@ def batch(request: HttpRequest, visit: Visit, room: int) -> tuple[list[list[Any]
     own triggers count, so each response delivers at least every call that fits it alone, up
     to the first that does not fit what is left). The identity after a login is reserved when
     its marker is reached, by the same rules: when it does not fit, the marker is not used up
-    either, so the next full page submits the identity with ``replace_existing``."""
+    either, so the next full page submits the identity with ``replace_existing``.
+
+    A call left waiting that way never crosses a change of user: when a login or logout
+    marker behind it goes out, it is dropped (with a warning), since the next full page may
+    be the next person's (a support message of the user who just logged out must not start a
+    chat there)."""
     config = get_config()
     if not is_enabled(request, config):
         return [], []
@@ -101,6 +109,7 @@ def batch(request: HttpRequest, visit: Visit, room: int) -> tuple[list[list[Any]
     room += 1  # each item is counted with a comma before it; the first has none
     alone = room  # what a call may take when it is the only one
     used: list[int] = []
+    skipped: list[tuple[int, Call]] = []  # too big for this header on their own: they wait
     for index, call in enumerate(visit.batch()):
         if call == IDENTITY_CHANGED and new_identity is None:
             if identity_waits:
@@ -126,13 +135,32 @@ def batch(request: HttpRequest, visit: Visit, room: int) -> tuple[list[list[Any]
             if item is not None:
                 size = _size([item])
                 if size > alone:
+                    skipped.append((index, call))
                     continue  # never fits: it waits for a full page, the rest goes on
                 if size > room:
                     break
                 room -= size
                 delivered.append(item)
+        if skipped and changes_user(call):  # this marker goes out with this response
+            _drop_before_change_of_user(skipped, used)
+            skipped = []
         used.append(index)
     return delivered + (new_identity or []), used
+
+
+def changes_user(call: Call) -> bool:
+    """Whether ``call`` is the marker of a login or a logout."""
+    return call.module == js.MARKER_MODULE
+
+
+def _drop_before_change_of_user(skipped: list[tuple[int, Call]], used: list[int]) -> None:
+    used.extend(index for index, _ in skipped)
+    logger.warning(
+        "giosg: %d pending call(s) dropped, too big for an htmx header and queued before a "
+        "change of user: %s",
+        len(skipped),
+        ", ".join(call.name for _, call in skipped),
+    )
 
 
 def _size(items: list[list[Any]]) -> int:
