@@ -20,9 +20,8 @@ from __future__ import annotations
 import time
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from . import calls, inject, js
+from . import calls, inject, js, shared_cache
 from .calls import LOGGED_OUT, MARKER_MODULE
 from .conf import get_config
 from .faults import contained
@@ -81,6 +80,6 @@ def insert_notice(request: HttpRequest, visit: Visit, response: HttpResponseBase
         return
     marker = js.marker(MARKER_MODULE, LOGGED_OUT, [logout_at])
     inject.insert(page, text, spot, script(client + marker, request))
-    # The page now carries this visitor's logout: no shared cache may hand it to others.
-    patch_cache_control(page, private=True)
-    patch_vary_headers(page, ("Cookie",))
+    # The page now carries this visitor's logout: no cache may hand it to others, nor to this
+    # visitor again once the logout calls were delivered.
+    shared_cache.make_private(request, page)

@@ -10,12 +10,35 @@ from typing import Any
 from django.http import HttpRequest, HttpResponseBase
 
 from . import cross_tab, visitor_cookie
+from .conf import get_config
 from .faults import contained
 from .visit import Visit
 
 # Made once (``contained`` holds no state of its own): both run on every request.
 _START_FAILED = contained("checking for a sign-in that ended")
 _END_FAILED = contained("marking the end of a sign-in")
+
+
+# Whether a step may call the project's ENABLED callable, which may query the database: the
+# async path runs it in a thread then. Only when the cookie may be acted on (at the start) or
+# written (at the end), and only when ENABLED is not a constant.
+
+
+def _enabled_is_code() -> bool:
+    enabled = get_config()["ENABLED"]
+    return isinstance(enabled, str) or callable(enabled)
+
+
+def start_calls_project_code(request: HttpRequest) -> bool:
+    with _START_FAILED:
+        return visitor_cookie.may_act(request) and _enabled_is_code()
+    return False
+
+
+def end_calls_project_code(request: HttpRequest) -> bool:
+    with _END_FAILED:
+        return visitor_cookie.needs_user(request) and _enabled_is_code()
+    return False
 
 
 def at_request_start(request: HttpRequest, visit: Visit, user: Any) -> None:
@@ -33,7 +56,7 @@ def at_response(
     """After the view and giosg's own rendering; ``page``: the browser shows the response as
     a page that runs its scripts."""
     with _END_FAILED:
-        if user is not None and visitor_cookie.needs_user(request):
+        if user is not None:
             visitor_cookie.at_response(request, response, user)
         if page:
             cross_tab.insert_notice(request, visit, response)

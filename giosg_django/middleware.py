@@ -5,8 +5,8 @@ must wait stored back. It orchestrates only: each step lives in the module named
 
 ``__call__`` and ``__acall__`` share the synchronous helpers ``render_step`` and
 ``after_view``, as django-browser-reload's ``maybe_inject``; the async path awaits only the
-store and the user, and runs a render (which may call the project's settings callables, and
-they the database) in a thread.
+store and the user, and runs in a thread a render and, when they may call the project's
+``ENABLED`` callable, the ends of a sign-in (settings callables may query the database).
 """
 
 from __future__ import annotations
@@ -65,13 +65,21 @@ class GiosgMiddleware:
             # rendered by a template inside an async view (Django caches it for the view too).
             with contained("reading the user with request.auser()"):
                 visit.user = await request.auser()
-        lifecycle.at_request_start(request, visit, visit.user)
+        start_step = functools.partial(lifecycle.at_request_start, request, visit, visit.user)
+        if lifecycle.start_calls_project_code(request):
+            await sync_to_async(start_step)()
+        else:
+            start_step()
         get_response = cast(Callable[[HttpRequest], Awaitable[HttpResponseBase]], self.get_response)
         response = await get_response(request)
         step = render_step(request, visit, response)
         if step is not None:
             await sync_to_async(step)()
-        waiting = after_view(request, visit, response, visit.user)
+        end_step = functools.partial(after_view, request, visit, response, visit.user)
+        if lifecycle.end_calls_project_code(request):
+            waiting = await sync_to_async(end_step)()
+        else:
+            waiting = end_step()
         if waiting is not None:
             visit.stored = await get_storage().asave(request, waiting)
         return response
@@ -106,8 +114,9 @@ def render_step(
 def after_view(
     request: HttpRequest, visit: Visit, response: HttpResponseBase, user: Any
 ) -> list[Call] | None:
-    """The response's last giosg steps, memory work only (safe on the async path): the ends
-    of a sign-in, what it delivered, its cache headers. Returns the calls to store for a
+    """The response's last giosg steps, memory work only but for the ``ENABLED`` callable
+    (``lifecycle.end_calls_project_code``): the ends of a sign-in, what it delivered, its
+    cache headers. Returns the calls to store for a
     later page, ``None`` when the store needs no write (nothing waits, nor waited)."""
     page = inject.is_page(request, response)
     lifecycle.at_response(request, visit, response, user, page=page)

@@ -31,9 +31,10 @@ def keep_out(request: HttpRequest | None) -> None:
 
 
 def make_private(request: HttpRequest, response: HttpResponseBase) -> None:
-    """The response carries this visitor's giosg data: no shared cache may keep it
-    (``Cache-Control: private``, ``Vary: Cookie``), nor Django's per-site cache before
-    ``GiosgMiddleware``, whatever Cache-Control says by then."""
+    """The response carries this visitor's giosg data (a rendered identity or calls, an htmx
+    header, the logout notice): no shared cache may keep it (``Cache-Control: private``,
+    ``Vary: Cookie``), nor Django's per-site cache before ``GiosgMiddleware``, whatever
+    Cache-Control says by then. The one helper every such path uses."""
     keep_out(request)
     if response.has_header("Cache-Control"):
         patch_cache_control(response, private=True)

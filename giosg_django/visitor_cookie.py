@@ -1,33 +1,75 @@
-"""Sessions that end without ``logout()``: a marker cookie for whom giosg knows this browser as.
+"""Sessions that end without ``logout()``: a cookie saying whom giosg knows this browser as.
 
 giosg keeps its visitor (variables, chat) in the browser, beyond Django's session. When a
 signed-in session ends without ``logout()`` (it expired, was deleted, or a password change
 elsewhere ended it), no ``user_logged_out`` is sent, and the next person at that browser would
-inherit the chat and the variables. So the middleware keeps a small cookie holding a
-fingerprint of the signed-in user (a keyed hash of the primary key: no personal data, and
-HttpOnly: no page script reads it). A request whose cookie names someone other than its user
-gets the logout calls queued before its view runs, so that very page closes the chat.
+inherit the chat and the variables. So the middleware keeps a small cookie saying whom giosg
+was told about: a fingerprint of the signed-in user (a keyed hash of the primary key: no
+personal data), or nobody once that sign-in has ended, with the time it was written. A request
+whose cookie names someone other than its user gets the logout calls queued before its view
+runs, so that very page closes the chat.
 
-The cookie costs nothing to a visitor who never signed in: nothing is read unless it, or a
-session, is there, and it is never set for an anonymous visitor.
+Nothing a page script or a sibling subdomain can set makes giosg act (T5). Such a script can
+add a cookie of the same name that the server never overwrites (one with ``Domain=``, one
+scoped to a path), so:
+
+- the value is signed by the server (``django.core.signing``, salted): a value that does not
+  verify is ignored;
+- with ``SESSION_COOKIE_SECURE``, the name has the ``__Host-`` prefix: browsers then refuse one
+  with ``Domain=`` or a path other than ``/``, and a page script cannot overwrite the server's
+  (HttpOnly);
+- the Cookie header may carry the name more than once (it is read in full only then): a value
+  that names the signed-in user means nothing ended; otherwise the newest value counts. The
+  server rewrites its cookie whenever it disagrees, so its own is newer than anything planted
+  before it. A valid value from another account (an attacker's own) planted into a browser
+  costs a signed-in visitor nothing and an anonymous one a single logout round (the server
+  cannot tell it from a real ended sign-in), never a second one;
+- that is why an ended sign-in leaves "nobody" instead of deleting the cookie: a deletion would
+  leave a planted value alone, to be acted on again on every page.
+
+It outlives the session cookie that it watches, or a session the browser dropped (expired)
+would go unnoticed: it lives ``SESSION_COOKIE_AGE`` plus a year, and is written again once half
+that year has passed since it was, so however often Django re-sets the session cookie
+(``SESSION_SAVE_EVERY_REQUEST``), this one expires later.
+
+It costs nothing to a visitor who never signed in: nothing is read unless it, or a session, is
+there, and it is never set for an anonymous visitor. With ``ENABLED`` false for a request
+(consent refused) it is not set and not acted on, and one set before is deleted.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Any, NamedTuple
 
 from django.conf import settings
+from django.core.signing import BadSignature, Signer
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.crypto import salted_hmac
 
 from .calls import IDENTITY_CHANGED
 from .conf import get_config
 from .cross_tab import queue_logout
+from .delivery import is_enabled
 from .identity import logout_calls
 from .visit import Visit
 
 COOKIE_NAME = "giosg_django_user"
+# With SESSION_COOKIE_SECURE: the browser keeps it to this host, path "/" and HTTPS.
+SECURE_COOKIE_NAME = "__Host-" + COOKIE_NAME
+NOBODY = "-"  # the sign-in ended: giosg was told the logout
+MARGIN = 365 * 24 * 3600  # seconds the cookie outlives the session cookie by, at least
+# Written again after half the margin: it then still outlives any session cookie set since.
+REWRITE_AFTER_MS = MARGIN * 1000 // 2
 _SALT = "giosg_django.visitor_cookie"
+_MARKS = "_giosg_visitor_marks"  # the request's verified values, read once
+
+
+class Mark(NamedTuple):
+    """One verified value of the cookie."""
+
+    who: str  # a fingerprint, or NOBODY
+    written: int  # when the server wrote it, in ms since the epoch
 
 
 def fingerprint(user: Any) -> str:
@@ -35,9 +77,77 @@ def fingerprint(user: Any) -> str:
     return salted_hmac(_SALT, str(user.pk), algorithm="sha256").hexdigest()[:32]
 
 
-def is_on() -> bool:
-    """Only when a logout does something in the browser (CLOSE_CHAT/CLEAR_VARIABLES)."""
-    return bool(logout_calls(get_config()))
+def cookie_name() -> str:
+    return SECURE_COOKIE_NAME if settings.SESSION_COOKIE_SECURE else COOKIE_NAME
+
+
+def lifetime() -> int:
+    """Seconds the cookie lives, and how old a value may be and still count."""
+    return int(settings.SESSION_COOKIE_AGE) + MARGIN
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+def _signer() -> Signer:
+    return Signer(salt=_SALT, algorithm="sha256")
+
+
+def cookie_value(who: str, *, written: int | None = None) -> str:
+    """The cookie's value for ``who`` (a fingerprint or NOBODY), written now by default."""
+    return _signer().sign(f"{who}.{_now() if written is None else written}")
+
+
+def read(value: str) -> Mark | None:
+    """The value as the server wrote it, or ``None`` when the server did not write it (or it
+    is older than the cookie's life)."""
+    try:
+        who, _, written = _signer().unsign(value).partition(".")
+        mark = Mark(who, int(written))
+    except (BadSignature, ValueError):
+        return None
+    return mark if _now() - mark.written <= lifetime() * 1000 else None
+
+
+def _values(request: HttpRequest) -> list[str]:
+    """Every value of the cookie the request carries. ``request.COOKIES`` keeps one (the
+    last); the header is parsed again, as Django does, only when the name occurs twice."""
+    name = cookie_name()
+    value = request.COOKIES.get(name)
+    if value is None:
+        return []
+    header: str = request.META.get("HTTP_COOKIE", "")
+    if header.count(name) < 2:
+        return [value]
+    chunks = (chunk.partition("=") for chunk in header.split(";"))
+    return [each.strip() for key, _, each in chunks if key.strip() == name]
+
+
+def marks(request: HttpRequest) -> list[Mark]:
+    """The request's values of the cookie that the server wrote."""
+    found: list[Mark] | None = getattr(request, _MARKS, None)
+    if found is None:
+        found = [mark for mark in map(read, _values(request)) if mark is not None]
+        setattr(request, _MARKS, found)
+    return found
+
+
+def _newest(found: list[Mark]) -> Mark | None:
+    return max(found, key=lambda mark: mark.written, default=None)
+
+
+def may_act(request: HttpRequest) -> bool:
+    """Whether the cookie names someone (it is then compared with the user)."""
+    latest = _newest(marks(request))
+    return latest is not None and latest.who != NOBODY
+
+
+def is_on(request: HttpRequest) -> bool:
+    """Only when a logout does something in the browser (CLOSE_CHAT/CLEAR_VARIABLES), and
+    giosg is enabled for the request (``ENABLED``: consent)."""
+    config = get_config()
+    return bool(logout_calls(config)) and is_enabled(request, config)
 
 
 def signed_in(user: Any) -> bool:
@@ -49,48 +159,67 @@ def at_request_start(request: HttpRequest, visit: Visit, user: Any) -> None:
     another user), the session it was set for ended without logout(): queue what a logout
     queues, before the view, so this very response can carry it. Another user signed in gets
     the identity change too, so their identity replaces what was attached."""
-    marked = request.COOKIES.get(COOKIE_NAME)
-    if not marked or not is_on():
+    if not may_act(request):
+        return  # no user read: a visitor whose sign-in ended costs no session
+    if signed_in(user) and fingerprint(user) in {mark.who for mark in marks(request)}:
         return
-    if signed_in(user) and fingerprint(user) == marked:
+    if not is_on(request):
         return
     queue_logout(request, visit)
     if signed_in(user):
         visit.add(IDENTITY_CHANGED)
 
 
-def needs_user(request: HttpRequest) -> bool:
-    """Whether the response step must know the user: with the cookie, or a session (nobody is
-    signed in without one). Anything else is an anonymous visitor, left untouched."""
-    if COOKIE_NAME in request.COOKIES:
-        return True
+def has_session(request: HttpRequest) -> bool:
+    """Whether the request may have a signed-in user: nobody is signed in without a session."""
     session = getattr(request, "session", None)
     return session is not None and session.session_key is not None
 
 
+def needs_user(request: HttpRequest) -> bool:
+    """Whether the response step has anything to look at: the cookie, or a session. Anything
+    else is an anonymous visitor who never signed in, left untouched."""
+    return cookie_name() in request.COOKIES or has_session(request)
+
+
 def at_response(request: HttpRequest, response: HttpResponseBase, user: Any) -> None:
     """Keep the cookie naming the response's final user (after any login() or logout() in the
-    view): set or updated while someone is signed in, deleted once nobody is."""
-    marked = request.COOKIES.get(COOKIE_NAME)
-    wanted = fingerprint(user) if signed_in(user) and is_on() else None
-    if wanted == marked:
+    view): written when someone signs in, or when a sign-in it names ended (then it names
+    nobody), or when another value was newer; again once half its margin has passed."""
+    if not needs_user(request):
         return
-    if wanted is not None:
-        response.set_cookie(
-            COOKIE_NAME,
-            wanted,
-            # As long as a session lives: a session that ends before is what it detects.
-            max_age=settings.SESSION_COOKIE_AGE,
-            path=settings.SESSION_COOKIE_PATH,
-            domain=settings.SESSION_COOKIE_DOMAIN,
-            secure=bool(settings.SESSION_COOKIE_SECURE),
-            httponly=True,
-            samesite="Lax",
-        )
-    elif marked is not None:
-        response.delete_cookie(
-            COOKIE_NAME,
-            path=settings.SESSION_COOKIE_PATH,
-            domain=settings.SESSION_COOKIE_DOMAIN,
-            samesite="Lax",
-        )
+    if not is_on(request):
+        if cookie_name() in request.COOKIES:
+            _delete(response)
+        return
+    latest = _newest(marks(request))
+    if not has_session(request) and (latest is None or latest.who == NOBODY):
+        return  # anonymous, and the cookie has nothing to change: no user read
+    if signed_in(user):
+        wanted = fingerprint(user)
+        if latest is None or latest.who != wanted or _now() - latest.written > REWRITE_AFTER_MS:
+            _write(response, wanted)
+    elif latest is not None and latest.who != NOBODY:
+        _write(response, NOBODY)
+
+
+def _where() -> dict[str, Any]:
+    # Host-only, also without __Host-: what giosg holds is this host's, and a cookie with
+    # Domain= would reach (and let the sibling subdomains replay) the value.
+    path = "/" if settings.SESSION_COOKIE_SECURE else settings.SESSION_COOKIE_PATH
+    return {"path": path, "domain": None, "samesite": "Lax"}
+
+
+def _write(response: HttpResponseBase, who: str) -> None:
+    response.set_cookie(
+        cookie_name(),
+        cookie_value(who),
+        max_age=lifetime(),
+        secure=bool(settings.SESSION_COOKIE_SECURE),
+        httponly=True,
+        **_where(),
+    )
+
+
+def _delete(response: HttpResponseBase) -> None:
+    response.delete_cookie(cookie_name(), **_where())

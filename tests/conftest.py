@@ -55,7 +55,9 @@ def chromium_path() -> str | None:
 
 
 @contextmanager
-def launch_chromium(ignore_default_args: list[str] | None = None) -> Iterator[Any]:
+def launch_chromium(
+    ignore_default_args: list[str] | None = None, args: list[str] | None = None
+) -> Iterator[Any]:
     """Debian's Chromium driven by Playwright (skipped, or failed under CI, when missing).
 
     Playwright's sync API runs an event loop in this thread, and Django refuses ORM calls next
@@ -76,7 +78,9 @@ def launch_chromium(ignore_default_args: list[str] | None = None) -> Iterator[An
     playwright = sync_playwright().start()
     try:
         browser = playwright.chromium.launch(
-            executable_path=path, args=CHROMIUM_ARGS, ignore_default_args=ignore_default_args
+            executable_path=path,
+            args=[*CHROMIUM_ARGS, *(args or [])],
+            ignore_default_args=ignore_default_args,
         )
         yield browser
         browser.close()

@@ -16,6 +16,7 @@ import jwt
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
+from django.contrib.auth import logout
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import engines
@@ -23,6 +24,8 @@ from django.template.response import TemplateResponse
 from django.test import AsyncClient, Client, override_settings
 from django.urls import path
 from django.views.decorators.cache import cache_page
+
+from giosg_django import js
 
 from .cases import KEY
 
@@ -32,6 +35,7 @@ SOURCE = (
     "{% load giosg %}<!doctype html><html><head><meta charset='utf-8'>{% giosg_visitor %}"
     "</head><body><p id='body'>{{ body }}</p></body></html>"
 )
+NO_TAG = "<!doctype html><html><head></head><body><p id='body'>{{ body }}</p></body></html>"
 RENDERS = itertools.count()
 
 
@@ -63,6 +67,17 @@ def queue_goal(request: HttpRequest) -> JsonResponse:
     return JsonResponse({})
 
 
+def no_tag_page(request: HttpRequest) -> HttpResponse:
+    """A page without {% giosg_visitor %} (as Django admin's "Logged out" page)."""
+    return HttpResponse(engines["django"].from_string(NO_TAG).render(context(), request))
+
+
+def log_out(request: HttpRequest) -> JsonResponse:
+    logout(request)
+    request.session["theme"] = "dark"  # the site keeps its own data in the new session
+    return JsonResponse({})
+
+
 def fragment(request: HttpRequest) -> HttpResponse:
     """What an htmx request gets: the calls then travel in its HX-Trigger header."""
     return HttpResponse(f"<p id='out'>render {next(RENDERS)}</p>")
@@ -78,6 +93,9 @@ urlpatterns = [
     *(path(f"view/{name}/", cache_page(60)(view)) for name, view in VIEWS.items()),
     *(path(f"site/{name}/", view) for name, view in VIEWS.items()),
     path("queue/", queue_goal),
+    path("logout/", log_out),
+    path("view/no-tag/", cache_page(60)(no_tag_page)),
+    path("site/no-tag/", no_tag_page),
     path("fragment/", cache_page(60)(fragment)),
     path("site/fragment/", fragment),
 ]
@@ -247,3 +265,30 @@ def test_an_htmx_response_with_a_visitors_calls_is_not_cached(
         assert "HX-Trigger" not in other
         # Without calls to deliver, the fragment is cached as before.
         assert Visitor(kind).get(url, HX_Request="true").content == other.content
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("order", ["view", *SITE_ORDERS])
+def test_the_logout_notice_on_a_page_without_the_tag_is_not_cached(
+    js_engine: Any, ada: Any, order: str, kind: str
+) -> None:
+    """T2: the logout notice (the page client and this visitor's logout time, inserted into a
+    page without the tag) is this visitor's data, as a rendered tag is: no Django cache
+    stores it, behind cache_page or the per-site cache in any order, even when a middleware
+    between the cache and giosg makes every page public. Else the same browser (its cookies
+    unchanged: the site keeps data in its session) would get the notice again after the
+    logout calls were delivered, telling its other tabs of a logout long past; and so would
+    another visitor with the same cookies."""
+    url = "/view/no-tag/" if order == "view" else "/site/no-tag/"
+    with override_settings(MIDDLEWARE=BASE if order == "view" else SITE_ORDERS[order]):
+        browser = Visitor(kind, ada)
+        browser.get("/logout/")
+        noticed = browser.get(url).content.decode()
+        assert js.CLIENT_GLOBAL in noticed
+        result = js_engine.run(noticed)
+        assert result.errors == [] and js.STORAGE_KEY in result.storage
+
+        closed = js_engine.run(browser.get("/site/render/").content.decode()).calls
+        assert ["chat", "close", {"hide": True}] in (closed or [])
+        assert js.CLIENT_GLOBAL not in browser.get(url).content.decode()
+        assert js.CLIENT_GLOBAL not in Visitor(kind).get(url).content.decode()

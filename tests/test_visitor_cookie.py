@@ -1,12 +1,17 @@
 """A signed-in session that ends without logout() (deleted, expired, ended by a password change
-elsewhere): the next page that browser shows for someone else closes and hides the chat and
-clears the variables, as after a logout. In Chromium across real page loads with database
-sessions, and through the test client on the sync and async paths."""
+elsewhere, or dropped by the browser): the next page that browser shows for someone else closes
+and hides the chat and clears the variables, as after a logout. In Chromium across real page
+loads with database sessions, and through the test client on the sync and async paths.
+
+The cookie that tells is the server's alone: nothing a page script or a sibling subdomain sets
+(a Domain= cookie, a path-scoped one, a made-up or a replayed value) makes giosg act more than
+the one round that a real ended sign-in gives."""
 
 from __future__ import annotations
 
 import datetime
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -18,6 +23,8 @@ from django.utils import timezone
 
 from giosg_django import visitor_cookie
 from giosg_django.visitor_cookie import COOKIE_NAME
+
+from .conftest import launch_chromium
 
 CLOSE = ["chat", "close", {"hide": True}]
 CLEAR = ["visitor", "removeAll"]
@@ -39,6 +46,16 @@ def sign_in(page: Any, url: str, username: str, *, go: bool = True) -> None:
 
 def cookies(page: Any) -> dict[str, str]:
     return {cookie["name"]: cookie["value"] for cookie in page.context.cookies()}
+
+
+def who(value: str) -> str | None:
+    """Whom a value of the cookie names, ``None`` when the server did not write it."""
+    mark = visitor_cookie.read(value)
+    return None if mark is None else mark.who
+
+
+def value_for(user: Any) -> str:
+    return visitor_cookie.cookie_value(visitor_cookie.fingerprint(user))
 
 
 def end_by_password_change(ada: Any) -> None:
@@ -82,19 +99,18 @@ def test_a_session_that_ends_without_logout_closes_the_chat_on_the_next_page(
         "submit",
         {"username": "Ada Lovelace", "email": "ada@example.com"},
     ]
-    marked = cookies(page)[COOKIE_NAME]
-    assert marked == visitor_cookie.fingerprint(ada)
+    assert who(cookies(page)[COOKIE_NAME]) == visitor_cookie.fingerprint(ada)
 
     end_session(how, cookies(page)["sessionid"], ada)
     page.goto(f"{url}/page/")
     assert browser_page.queue() == [CLOSE, CLEAR]
-    assert COOKIE_NAME not in cookies(page)
+    assert who(cookies(page)[COOKIE_NAME]) == visitor_cookie.NOBODY
     page.goto(f"{url}/page/")
     assert browser_page.queue() == []  # once
 
     sign_in(page, url, "bob")
     assert browser_page.queue() == [["visitor", "submit", {"username": "bob"}, "plain", True]]
-    assert cookies(page)[COOKIE_NAME] == visitor_cookie.fingerprint(bob)
+    assert who(cookies(page)[COOKIE_NAME]) == visitor_cookie.fingerprint(bob)
     assert browser_page.errors == []
 
 
@@ -124,8 +140,8 @@ def test_a_login_over_an_ended_session_gets_the_logout_calls_before_the_identity
 def test_a_logout_gives_one_round_and_an_anonymous_visitor_no_cookie(
     live_server: Any, browser_page: Any, ada: Any
 ) -> None:
-    """T2/T6: a normal logout closes the chat once (the cookie goes with it); an anonymous
-    visitor never gets the cookie, nor a session."""
+    """T2/T6: a normal logout closes the chat once (the cookie then names nobody); an
+    anonymous visitor never gets the cookie, nor a session."""
     url = live_server.url
     page = browser_page.page
     for path in ("/page/", "/plain/", "/accounts/login/", "/page/"):
@@ -137,7 +153,7 @@ def test_a_logout_gives_one_round_and_an_anonymous_visitor_no_cookie(
     with page.expect_navigation():
         page.click("#logout button")
     assert browser_page.queue() == [CLOSE, CLEAR]
-    assert COOKIE_NAME not in cookies(page)
+    assert who(cookies(page)[COOKIE_NAME]) == visitor_cookie.NOBODY
     page.goto(f"{url}/page/")
     assert browser_page.queue() == []
     assert browser_page.errors == []
@@ -153,18 +169,36 @@ def page_calls(js_engine: Any, response: Any) -> list[list[Any]]:
 
 
 @pytest.mark.django_db
-def test_the_cookie_is_http_only_lax_and_lives_as_long_as_a_session(ada: Any) -> None:
-    """T2/T5: no page script reads it, no other site sends it, and it holds no personal data."""
+@pytest.mark.parametrize("secure", [True, False])
+def test_the_cookie_is_signed_http_only_host_only_and_outlives_the_session_cookie(
+    ada: Any, secure: bool
+) -> None:
+    """T2/T5: no page script reads it, no other site sends it, no sibling subdomain receives
+    it, it holds no personal data, only the server's signature makes it count, and it lives a
+    year longer than the session cookie (which the browser drops first). With
+    SESSION_COOKIE_SECURE, its name carries the __Host- prefix (Secure, Path=/, no Domain)."""
     client = Client()
     client.force_login(ada)
-    with override_settings(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_AGE=1234):
+    name = visitor_cookie.SECURE_COOKIE_NAME if secure else COOKIE_NAME
+    with override_settings(
+        SESSION_COOKIE_SECURE=secure, SESSION_COOKIE_AGE=1234, SESSION_COOKIE_DOMAIN=".example"
+    ):
         response = client.get("/page/")
-    morsel = response.cookies[COOKIE_NAME]
-    assert morsel.value == visitor_cookie.fingerprint(ada)
-    assert morsel.value != str(ada.pk) and len(morsel.value) == 32
-    assert (morsel["httponly"], morsel["samesite"], morsel["secure"]) == (True, "Lax", True)
-    assert (morsel["max-age"], morsel["path"]) == (1234, "/")
-    assert COOKIE_NAME not in client.get("/page/").cookies  # set once, not on every response
+        morsel = response.cookies[name]
+        assert who(morsel.value) == visitor_cookie.fingerprint(ada)
+        # A keyed hash of the id, when it was written, the signature: no personal data.
+        assert morsel.value.split(".")[0] == visitor_cookie.fingerprint(ada) != str(ada.pk)
+        assert "ada@example.com" not in morsel.value and "Lovelace" not in morsel.value
+        assert (morsel["httponly"], morsel["samesite"], bool(morsel["secure"])) == (
+            True,
+            "Lax",
+            secure,
+        )
+        assert (morsel["path"], morsel["domain"]) == ("/", "")
+        assert morsel["max-age"] == 1234 + 365 * 24 * 3600
+        again = client.get("/page/")
+        assert name not in again.cookies  # set once, not on every response
+    assert {COOKIE_NAME, visitor_cookie.SECURE_COOKIE_NAME} & set(response.cookies) == {name}
 
 
 @pytest.mark.django_db
@@ -188,19 +222,19 @@ def test_sync_path_anonymous_and_another_user(
     """T2: WSGI: anonymous with Ada's cookie gets the logout calls; Bob, signed in without our
     login receiver seeing it, gets them, then his identity with replace_existing."""
     client = Client()
-    client.cookies[COOKIE_NAME] = visitor_cookie.fingerprint(ada)
+    client.cookies[COOKIE_NAME] = value_for(ada)
     response = client.get(path)
     assert page_calls(js_engine, response)[:2] == [CLOSE, CLEAR]
-    assert response.cookies[COOKIE_NAME]["max-age"] == 0
+    assert who(response.cookies[COOKIE_NAME].value) == visitor_cookie.NOBODY
     assert page_calls(js_engine, client.get(path)) == []
 
     client.force_login(bob)
-    client.cookies[COOKIE_NAME] = visitor_cookie.fingerprint(ada)
+    client.cookies[COOKIE_NAME] = value_for(ada)
     response = client.get(path)
     calls = page_calls(js_engine, response)
     assert calls[:2] == [CLOSE, CLEAR]
     assert calls[-1] == ["visitor", "submit", {"username": "bob"}, "plain", True]
-    assert response.cookies[COOKIE_NAME].value == visitor_cookie.fingerprint(bob)
+    assert who(response.cookies[COOKIE_NAME].value) == visitor_cookie.fingerprint(bob)
 
 
 @pytest.mark.django_db
@@ -209,19 +243,21 @@ def test_async_path_anonymous_and_another_user(js_engine: Any, ada: Any, bob: An
 
     async def visit() -> list[Any]:
         client = AsyncClient()
-        client.cookies[COOKIE_NAME] = visitor_cookie.fingerprint(ada)
+        client.cookies[COOKIE_NAME] = value_for(ada)
         anonymous = await client.get("/async/template/")
+        # Read now: the client shares the response's cookie objects, and changes them below.
+        left = who(anonymous.cookies[COOKIE_NAME].value)
         await client.aforce_login(bob)
-        client.cookies[COOKIE_NAME] = visitor_cookie.fingerprint(ada)
-        return [anonymous, await client.get("/async/template/")]
+        client.cookies[COOKIE_NAME] = value_for(ada)
+        return [anonymous, left, await client.get("/async/template/")]
 
-    anonymous, signed_in = async_to_sync(visit)()
+    anonymous, left, signed_in = async_to_sync(visit)()
     assert page_calls(js_engine, anonymous) == [CLOSE, CLEAR]
-    assert anonymous.cookies[COOKIE_NAME]["max-age"] == 0
+    assert left == visitor_cookie.NOBODY
     calls = page_calls(js_engine, signed_in)
     assert calls[:2] == [CLOSE, CLEAR]
     assert calls[-1] == ["visitor", "submit", {"username": "bob"}, "plain", True]
-    assert signed_in.cookies[COOKIE_NAME].value == visitor_cookie.fingerprint(bob)
+    assert who(signed_in.cookies[COOKIE_NAME].value) == visitor_cookie.fingerprint(bob)
 
 
 @pytest.mark.django_db
@@ -253,3 +289,332 @@ def test_a_fault_is_logged_and_the_page_still_renders(
     assert "hmac is down" in caplog.text
     with override_settings(DEBUG=True), pytest.raises(RuntimeError, match="hmac is down"):
         client.get("/page/")
+
+
+# --- planted cookies: page scripts and sibling subdomains (T5) ----------------------------------
+
+SITE = "site.test"  # Chromium resolves *.site.test to the live server, so Domain= works
+PLANTS = {
+    # Sent with every page of every subdomain; Django read it instead of the server's.
+    "domain": f"domain={SITE}; path=/",
+    # Sent, before the server's, with /page/ only; the server never deletes it.
+    "path": "path=/page/",
+    # The server's own place: a script can set it only where the server's is missing.
+    "host": "path=/",
+}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    with launch_chromium(args=[f"--host-resolver-rules=MAP *.{SITE} 127.0.0.1"]) as browser:
+        yield browser
+
+
+def on_subdomain(live_server: Any) -> str:
+    return f"http://www.{SITE}:{live_server.url.rsplit(':', 1)[1]}"
+
+
+def plant(page: Any, value: str, where: str) -> None:
+    """One page script, run once (a third-party widget, a one-off XSS)."""
+    page.evaluate(
+        "([name, value, attrs]) => {"
+        " document.cookie = name + '=' + value + '; ' + attrs + '; max-age=99999999'; }",
+        [COOKIE_NAME, value, PLANTS[where]],
+    )
+
+
+def rounds(browser_page: Any, url: str, paths: tuple[str, ...]) -> list[bool]:
+    """For each page in turn: whether it closed the chat."""
+    closed = []
+    for path in paths:
+        browser_page.goto(f"{url}{path}")
+        closed.append(CLOSE in (browser_page.queue() or []))
+    return closed
+
+
+PAGES = ("/page/", "/plain/", "/page/", "/plain/", "/page/")
+
+
+@pytest.mark.parametrize("value", ["forged", "another-account"])
+@pytest.mark.parametrize("where", list(PLANTS))
+@pytest.mark.parametrize("signed_in", [True, False])
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_cookie_planted_by_a_page_script_never_closes_the_chat_for_good(
+    live_server: Any, browser_page: Any, ada: Any, bob: Any, value: str, where: str, signed_in: bool
+) -> None:
+    """T5: one page script plants a giosg_django_user cookie the server never overwrites: a
+    Domain= one (as a sibling subdomain can, cookie tossing), a path-scoped one, or one where
+    the server keeps its own. A made-up value makes giosg act on no page. A valid value from
+    another account (the attacker's own, read from their browser) costs a signed-in visitor
+    nothing and an anonymous one at most the one round a real ended sign-in gives, then pages
+    are normal. Then the real flow still works: Ada's session ends, one round, once."""
+    url = on_subdomain(live_server)
+    page = browser_page.page
+    if signed_in:
+        sign_in(page, url, "ada")
+    page.goto(f"{url}/page/")
+    attacker = Client()
+    attacker.force_login(bob)
+    planted = "forged" if value == "forged" else attacker.get("/page/").cookies[COOKIE_NAME].value
+    plant(page, planted, where)
+
+    closed = rounds(browser_page, url, PAGES)
+    if signed_in or value == "forged":
+        assert closed == [False] * len(PAGES)
+    else:
+        assert closed[1:] == [False] * (len(PAGES) - 1)  # at most one round, on the first page
+
+    if not signed_in:
+        sign_in(page, url, "ada")
+    Session.objects.filter(session_key=cookies(page)["sessionid"]).delete()
+    assert rounds(browser_page, url, PAGES) == [True] + [False] * (len(PAGES) - 1)
+    assert browser_page.errors == []
+
+
+# --- a session cookie the browser dropped (expired) ---------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["expired", "cleared"])
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_session_cookie_the_browser_dropped_closes_the_chat_on_the_next_page(
+    live_server: Any, browser_page: Any, ada: Any, how: str
+) -> None:
+    """T2: with Django's defaults the session cookie and the giosg cookie were set in the same
+    response with the same max-age, so the browser dropped both together and the next person
+    at that browser inherited Ada's chat. The session cookie expires (a 2-second
+    SESSION_COOKIE_AGE) or is cleared by the browser; the giosg cookie remains, and the next
+    page closes the chat, once."""
+    url = live_server.url
+    page = browser_page.page
+    with override_settings(SESSION_COOKIE_AGE=2 if how == "expired" else 60):
+        sign_in(page, url, "ada")
+        assert "sessionid" in cookies(page)
+        if how == "expired":
+            page.wait_for_timeout(2500)
+        else:
+            page.context.clear_cookies(name="sessionid")
+        assert "sessionid" not in cookies(page)
+        assert who(cookies(page)[COOKIE_NAME]) == visitor_cookie.fingerprint(ada)
+        page.goto(f"{url}/page/")
+        assert browser_page.queue() == [CLOSE, CLEAR]
+        page.goto(f"{url}/page/")
+        assert browser_page.queue() == []
+    assert browser_page.errors == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("age", ["fresh", "half-a-margin", "past-its-life"])
+def test_the_cookie_is_written_again_before_it_could_expire_first(
+    js_engine: Any, ada: Any, age: str
+) -> None:
+    """T2: however often Django re-sets the session cookie (SESSION_SAVE_EVERY_REQUEST), the
+    giosg cookie expires later: it is written again once half its year of margin has passed.
+    A value older than the cookie's life never counts (T5: a replayed old value)."""
+    now = int(time.time() * 1000)
+    written = {
+        "fresh": now - 1000,
+        "half-a-margin": now - visitor_cookie.REWRITE_AFTER_MS - 1000,
+        "past-its-life": now - visitor_cookie.lifetime() * 1000 - 1000,
+    }[age]
+    old = visitor_cookie.cookie_value(visitor_cookie.fingerprint(ada), written=written)
+    client = Client()
+    client.force_login(ada)
+    client.cookies[COOKIE_NAME] = old
+    with override_settings(SESSION_SAVE_EVERY_REQUEST=True):
+        response = client.get("/page/")
+    assert "sessionid" in response.cookies
+    rewritten = response.cookies.get(COOKIE_NAME)
+    if age == "fresh":
+        assert rewritten is None
+    else:
+        assert rewritten is not None and rewritten.value != old
+        mark = visitor_cookie.read(rewritten.value)
+        assert mark is not None and mark.who == visitor_cookie.fingerprint(ada)
+        assert mark.written >= now
+
+    anonymous = Client()
+    anonymous.cookies[COOKIE_NAME] = old
+    acted = CLOSE in page_calls(js_engine, anonymous.get("/page/"))
+    assert acted is (age != "past-its-life")
+
+
+# --- several cookies of the name in one request -------------------------------------------------
+
+
+def header(*values: str, session: str | None = None) -> str:
+    parts = [f"{COOKIE_NAME}={value}" for value in values]
+    if session is not None:
+        parts.append(f"{settings.SESSION_COOKIE_NAME}={session}")
+    return "; ".join(parts)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("user", "values", "acts"),
+    [
+        # A planted value (older) beside the server's "nobody" (newer): nothing ended.
+        (None, ["bob:old", "nobody:new"], False),
+        # A real ended sign-in, newer than a planted "nobody": it counts.
+        (None, ["nobody:old", "ada:new"], True),
+        # Made-up values never count, before or after the real one.
+        (None, ["forged", "ada:new", "x.1.y"], True),
+        (None, ["forged", "nobody:new"], False),
+        # A value naming the signed-in user is hers: nothing ended, whichever is newer.
+        ("ada", ["bob:new", "ada:old"], False),
+        ("ada", ["ada:new", "bob:old"], False),
+        # Bob signed in over Ada's ended sign-in (the newest names her).
+        ("bob", ["nobody:old", "ada:new"], True),
+    ],
+)
+def test_several_cookies_of_the_name_a_value_naming_the_user_else_the_newest_counts(
+    js_engine: Any, ada: Any, bob: Any, user: str | None, values: list[str], acts: bool
+) -> None:
+    """T5: the Cookie header carries the name several times (a planted Domain= or
+    path-scoped cookie beside the server's; Django keeps only the last): each value is
+    verified, one naming the signed-in user means nothing ended, else the newest one counts;
+    the server then writes its own again when it is not the newest, so it is newer than
+    anything planted before."""
+    now = int(time.time() * 1000)
+    people = {"ada": ada, "bob": bob}
+
+    def value(spec: str) -> str:
+        name, _, when = spec.partition(":")
+        if not when:
+            return name  # made up
+        written = now - (60_000 if when == "old" else 1000)
+        fingerprint = (
+            visitor_cookie.NOBODY if name == "nobody" else visitor_cookie.fingerprint(people[name])
+        )
+        return visitor_cookie.cookie_value(fingerprint, written=written)
+
+    client = Client()
+    session = None
+    if user is not None:
+        client.force_login(people[user])
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    response = client.get("/page/", HTTP_COOKIE=header(*map(value, values), session=session))
+    calls = page_calls(js_engine, response)
+    assert (calls[:2] == [CLOSE, CLEAR]) is acts
+    assert CLOSE not in calls[2:]
+    written = response.cookies.get(COOKIE_NAME)
+    newest = max(values, key=lambda spec: spec.endswith(":new"))
+    if user is not None:
+        expected = visitor_cookie.fingerprint(people[user])
+        if newest == f"{user}:new":
+            assert written is None
+        else:
+            assert written is not None and who(written.value) == expected
+    elif acts:
+        assert written is not None and who(written.value) == visitor_cookie.NOBODY
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [False, True])
+def test_hostile_values_are_ignored_without_a_fault(js_engine: Any, ada: Any, debug: bool) -> None:
+    """T5/T7: values no server wrote (empty, separators only, a forged signature, the
+    fingerprint alone as before, quotes, 4 kB, non-ASCII) make giosg act on nothing, write
+    nothing and fail nothing, with DEBUG on or off."""
+    real = value_for(ada)
+    hostile = [
+        "",
+        ":",
+        ".",
+        "=",
+        f"{visitor_cookie.fingerprint(ada)}",
+        real[:-1] + ("A" if real[-1] != "A" else "B"),
+        real.replace(visitor_cookie.fingerprint(ada), "0" * 32),
+        f'"{real}"',
+        "x" * 4000,
+        "\u00e9t\u00e9:sig",
+    ]
+    client = Client()
+    with override_settings(DEBUG=debug):
+        response = client.get("/page/", HTTP_COOKIE=header(*hostile))
+    assert response.status_code == 200
+    assert page_calls(js_engine, response) == []
+    assert COOKIE_NAME not in response.cookies
+
+
+@pytest.mark.django_db
+def test_with_secure_cookies_only_the_host_prefixed_name_counts(js_engine: Any, ada: Any) -> None:
+    """T5: with SESSION_COOKIE_SECURE the server's cookie is __Host-giosg_django_user, which no
+    sibling subdomain can set; a giosg_django_user cookie (a sibling can toss one) is ignored,
+    even with a valid value."""
+    with override_settings(SESSION_COOKIE_SECURE=True):
+        tossed = Client()
+        tossed.cookies[COOKIE_NAME] = value_for(ada)
+        assert CLOSE not in page_calls(js_engine, tossed.get("/page/"))
+        own = Client()
+        own.cookies[visitor_cookie.SECURE_COOKIE_NAME] = value_for(ada)
+        assert page_calls(js_engine, own.get("/page/"))[:2] == [CLOSE, CLEAR]
+
+
+@pytest.mark.django_db
+def test_a_visitor_whose_sign_in_ended_costs_no_session(ada: Any) -> None:
+    """T6: the cookie that names nobody stays (so that a planted value is never acted on
+    again), and costs nothing: no session is read or made, no Vary: Cookie."""
+    client = Client()
+    client.cookies[COOKIE_NAME] = visitor_cookie.cookie_value(visitor_cookie.NOBODY)
+    for path in ("/plain/", "/page/", "/live2/c"):
+        assert not client.get(path).cookies
+    assert not client.get("/live2/c").has_header("Vary")  # the user is not looked up
+
+
+# --- consent refused (ENABLED false) -------------------------------------------------------------
+
+CONSENT = {**settings.GIOSG, "ENABLED": "tests.views.consent_given"}
+
+
+@pytest.mark.django_db
+def test_with_consent_refused_the_cookie_is_not_set_nor_acted_on(js_engine: Any, ada: Any) -> None:
+    """Privacy (T2 for the next person stays covered once consent is given): with ENABLED
+    false for the request, a signed-in user gets no cookie; a cookie set before is deleted and
+    queues nothing, so the page after consent is given closes no chat."""
+    with override_settings(GIOSG=CONSENT):
+        signed_in = Client()
+        signed_in.cookies["giosg_consent"] = "no"
+        signed_in.force_login(ada)
+        assert COOKIE_NAME not in signed_in.get("/page/").cookies
+        signed_in.cookies["giosg_consent"] = "yes"
+        assert who(signed_in.get("/page/").cookies[COOKIE_NAME].value) == (
+            visitor_cookie.fingerprint(ada)
+        )
+
+        refused = Client()
+        refused.cookies[COOKIE_NAME] = value_for(ada)
+        refused.cookies["giosg_consent"] = "no"
+        response = refused.get("/page/")
+        assert page_calls(js_engine, response) == []
+        assert response.cookies[COOKIE_NAME]["max-age"] == 0
+        refused.cookies["giosg_consent"] = "yes"
+        assert page_calls(js_engine, refused.get("/page/")) == []
+
+
+def enabled_after_a_query(request: Any) -> bool:
+    """An ENABLED hook that queries the database (a staff opt-out, a consent record)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.exists()
+
+
+@pytest.mark.django_db
+def test_async_path_calls_an_enabled_hook_that_queries_the_database_in_a_thread(
+    js_engine: Any, ada: Any, bob: Any
+) -> None:
+    """T7: on the async path the cookie's steps call ENABLED, which may query the database:
+    never in the event loop (SynchronousOnlyOperation, raised with DEBUG on)."""
+    hooked = {**settings.GIOSG, "ENABLED": f"{__name__}.enabled_after_a_query"}
+
+    async def visit() -> list[Any]:
+        client = AsyncClient()
+        client.cookies[COOKIE_NAME] = value_for(ada)
+        await client.aforce_login(bob)
+        return [await client.get("/async/template/")]
+
+    with override_settings(GIOSG=hooked, DEBUG=True):
+        [response] = async_to_sync(visit)()
+    calls = page_calls(js_engine, response)
+    assert calls[:2] == [CLOSE, CLEAR]
+    assert who(response.cookies[COOKIE_NAME].value) == visitor_cookie.fingerprint(bob)
