@@ -19,7 +19,7 @@ from django.urls import path
 
 from giosg_django.storage import SESSION_KEY
 
-from . import urls
+from .support import urls
 
 pytestmark = pytest.mark.django_db
 
@@ -141,7 +141,7 @@ def test_the_visit_records_what_was_stored_back(client: Client) -> None:
     read it from the response's Visit (``None`` when nothing was written)."""
     from giosg_django.visit import visit_of
 
-    from .middleware import CaptureMiddleware
+    from .support.middleware import CaptureMiddleware
 
     for goal in ["a", "b", "c", "d"]:
         client.get(f"/queue/{goal}/json/")
