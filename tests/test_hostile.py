@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 HOWS = ["api", "tag", "redirect"]
 # After a redirect the calls wait in the session: the 20 kB value in every argument of each call
-# is far over MAX_PENDING_BYTES' default, whose dropping test_pending covers; here it must pass.
+# is far over MAX_PENDING_BYTES' default, whose dropping test_caps covers; here it must pass.
 GIOSG = {**settings.GIOSG, **HOSTILE_SETTINGS, "MAX_PENDING_BYTES": 1_000_000}
 
 
