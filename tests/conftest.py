@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from .jsengine import UNDEFINED, NodeEngine, node_path
+from .support.jsengine import UNDEFINED, NodeEngine, node_path
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -153,6 +153,12 @@ def ada(django_user_model: Any) -> Any:
     return django_user_model.objects.create_user(
         "ada", "ada@example.com", "pw", first_name="Ada", last_name="Lovelace"
     )
+
+
+# A second user with only a username (no name, no email), for the change-of-user tests.
+@pytest.fixture
+def bob(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user("bob", "", "pw")
 
 
 @pytest.fixture

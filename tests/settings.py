@@ -22,14 +22,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "tests.middleware.CaptureMiddleware",
-    "tests.middleware.PerRequestEngineSessionMiddleware",
+    "tests.support.middleware.CaptureMiddleware",
+    "tests.support.middleware.PerRequestEngineSessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "giosg_django.middleware.GiosgMiddleware",
 ]
 
-ROOT_URLCONF = "tests.urls"
+ROOT_URLCONF = "tests.support.urls"
 
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 

@@ -178,7 +178,7 @@ def test_e004_a_hook_module_that_raises_as_it_is_imported(key: str) -> None:
     """T7/T3: a hook module failing with something else than ImportError crashed check (and
     runserver, migrate), with the project's GIOSG dict, the key in clear, among the frame
     locals an error tracker's excepthook collects. It is an E004 now."""
-    messages = giosg_messages(**{key: "tests.hooks.raises_on_import.visitor_variables"})
+    messages = giosg_messages(**{key: "tests.support.hooks.raises_on_import.visitor_variables"})
     assert found(messages) == {("giosg.E004", ERROR)}
     assert "fails as it is imported (RuntimeError" in messages[0].msg
 

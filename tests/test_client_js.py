@@ -14,7 +14,7 @@ import pytest
 import giosg_django
 from giosg_django import js
 
-from .jsengine import NodeEngine
+from .support.jsengine import NodeEngine
 
 CLOSE = ["chat", "close", {"hide": True}]
 CLEAR = ["visitor", "removeAll"]

@@ -13,8 +13,8 @@ from django.test import Client, RequestFactory, override_settings
 
 from giosg_django.report import report
 
-from .cases import KEY
-from .middleware import CaptureMiddleware
+from .support.cases import KEY
+from .support.middleware import CaptureMiddleware
 
 pytestmark = pytest.mark.django_db
 

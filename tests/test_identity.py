@@ -18,8 +18,8 @@ from django.test import AsyncClient, Client, RequestFactory, override_settings
 from giosg_django import signing
 from giosg_django.identity import default_visitor_variables
 
-from .cases import KEY
 from .models import Member
+from .support.cases import KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +79,8 @@ def test_anonymous_gets_no_identity(client: Client, js_engine: Any) -> None:
 
 
 @giosg(
-    VISITOR_VARIABLES="tests.views.variables_with_plan", VISITOR_IDENTIFIER="tests.views.identifier"
+    VISITOR_VARIABLES="tests.support.views.variables_with_plan",
+    VISITOR_IDENTIFIER="tests.support.views.identifier",
 )
 def test_custom_variables_and_identifier_come_after_the_pending_calls(
     ada: Any, ada_client: Client, js_engine: Any
@@ -92,7 +93,7 @@ def test_custom_variables_and_identifier_come_after_the_pending_calls(
     ]
 
 
-@giosg(VISITOR_VARIABLES="tests.views.nothing", VISITOR_IDENTIFIER=lambda request: None)
+@giosg(VISITOR_VARIABLES="tests.support.views.nothing", VISITOR_IDENTIFIER=lambda request: None)
 def test_a_callable_returning_none_sends_nothing(ada_client: Client, js_engine: Any) -> None:
     assert queue(js_engine, ada_client.get("/page/")) == []
 
@@ -141,7 +142,10 @@ def test_an_anonymous_page_with_nothing_for_the_visitor_stays_cacheable(client: 
 # --- faults -----------------------------------------------------------------------------------
 
 
-@giosg(VISITOR_VARIABLES="tests.views.broken", VISITOR_IDENTIFIER="tests.views.identifier")
+@giosg(
+    VISITOR_VARIABLES="tests.support.views.broken",
+    VISITOR_IDENTIFIER="tests.support.views.identifier",
+)
 def test_a_raising_callable_is_logged_and_left_out_when_debug_is_off(
     ada: Any, ada_client: Client, js_engine: Any, caplog: Any
 ) -> None:
@@ -151,13 +155,13 @@ def test_a_raising_callable_is_logged_and_left_out_when_debug_is_off(
     assert "the CRM is down" in caplog.text
 
 
-@giosg(VISITOR_VARIABLES="tests.views.broken")
+@giosg(VISITOR_VARIABLES="tests.support.views.broken")
 def test_a_raising_callable_raises_when_debug_is_on(ada_client: Client) -> None:
     with override_settings(DEBUG=True), pytest.raises(RuntimeError, match="the CRM is down"):
         ada_client.get("/page/")
 
 
-@override_settings(SESSION_ENGINE="tests.sessions_broken")
+@override_settings(SESSION_ENGINE="tests.support.sessions_broken")
 def test_a_session_store_that_is_down_leaves_the_page_intact(
     client: Client, js_engine: Any, caplog: Any
 ) -> None:

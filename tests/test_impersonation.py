@@ -30,8 +30,8 @@ from hijack.views import AcquireUserView
 
 from giosg_django.testing import giosg_calls
 
-from .cases import KEY
-from .servers import wsgi_server
+from .support.cases import KEY
+from .support.servers import wsgi_server
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ GIOSG = "giosg_django.middleware.GiosgMiddleware"
 AUTH = "django.contrib.auth.middleware.AuthenticationMiddleware"
 ADMIN = {"username": "Grace Hopper", "email": "grace@example.com"}
 BOB = {"username": "Bob Builder", "email": "bob@example.com"}
-IDENTIFIER = "tests.views.identifier"  # "customer-<pk>" for a signed-in user
+IDENTIFIER = "tests.support.views.identifier"  # "customer-<pk>" for a signed-in user
 CLEAR = ["visitor", "removeAll"]
 
 
@@ -242,7 +242,7 @@ class ProjectAcquireView(AcquireUserView):
 
 urlpatterns = [
     path("my-acquire/", ProjectAcquireView.as_view()),
-    path("", include("tests.urls")),
+    path("", include("tests.support.urls")),
 ]
 
 

@@ -11,7 +11,7 @@ import pytest
 from giosg_django import js
 from giosg_django.js import QUEUE, call, calls, dumps, loader
 
-from .jsengine import UNDEFINED, NodeEngine
+from .support.jsengine import UNDEFINED, NodeEngine
 
 HOST = "https://service.giosg.test"
 

@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from giosg_django import render
 from giosg_django.visit import start, visit_of
 
-from .jsengine import UNDEFINED, inline_scripts
+from .support.jsengine import UNDEFINED, inline_scripts
 
 # --- (a) values -------------------------------------------------------------------------------
 

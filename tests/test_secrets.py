@@ -68,7 +68,7 @@ def boom(request: HttpRequest) -> HttpResponse:
     raise RuntimeError(f"the view failed after rendering {len(page.content)} bytes, {key}")
 
 
-urlpatterns = [path("boom/", boom), path("", include("tests.urls"))]
+urlpatterns = [path("boom/", boom), path("", include("tests.support.urls"))]
 
 
 def cases() -> list[Any]:

@@ -34,7 +34,7 @@ KEY = FRAGMENT * 5
 BASE = {
     "SIGNING_KEY": KEY,
     "LOGIN_GOAL": "login-goal",
-    "VISITOR_IDENTIFIER": "tests.views.identifier",
+    "VISITOR_IDENTIFIER": "tests.support.views.identifier",
 }
 
 

@@ -27,7 +27,7 @@ from django.views.decorators.cache import cache_page
 
 from giosg_django import js
 
-from .cases import KEY
+from .support.cases import KEY
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
 

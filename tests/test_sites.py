@@ -1,7 +1,7 @@
 """Several sites in one project: ``COMPANY_ID`` and ``SIGNING_KEY`` as callables of the request.
 
-Two sites, ``a.example`` and ``b.example`` (``tests.sites``), are told apart by the request's
-host. Each page loads its own site's giosg organisation, and a token signed for one site
+Two sites, ``a.example`` and ``b.example`` (``tests.support.sites``), are told apart by the
+request's host. Each page loads its own site's giosg organisation, and a token signed for one site
 verifies with that site's key only. A string is always a literal value, the checks look at
 static values only, and a callable that raises follows the fault rules.
 """
@@ -21,9 +21,9 @@ from django.core.management import CommandError, call_command
 from django.template import engines
 from django.test import Client, RequestFactory, override_settings
 
-from . import sites
 from .conftest import GIOSG_HOST
-from .jsengine import UNDEFINED, EngineResult
+from .support import sites
+from .support.jsengine import UNDEFINED, EngineResult
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,7 @@ def giosg(**overlay: Any) -> override_settings:
 
 
 def per_site(**overlay: Any) -> override_settings:
-    """Both per-request keys follow the host (``tests.sites``), then ``overlay``."""
+    """Both per-request keys follow the host (``tests.support.sites``), then ``overlay``."""
     return giosg(**{"COMPANY_ID": sites.company_id, "SIGNING_KEY": sites.signing_key, **overlay})
 
 
@@ -171,16 +171,18 @@ def test_signing_key_callable_returning_none_sends_plain_variables(
 
 # --- a string is a literal ----------------------------------------------------------------------
 
-LITERAL_KEY = "tests.sites.signing_key_for_the_request_host"  # imports, but is never imported
+LITERAL_KEY = (
+    "tests.support.sites.signing_key_for_the_request_host"  # imports, but is never imported
+)
 
 
-@giosg(COMPANY_ID="tests.sites.company_id", SIGNING_KEY=LITERAL_KEY)
+@giosg(COMPANY_ID="tests.support.sites.company_id", SIGNING_KEY=LITERAL_KEY)
 def test_a_string_that_looks_like_a_dotted_path_stays_a_literal(
     ada_client: Client, js_engine: Any
 ) -> None:
     result = run(js_engine, ada_client.get("/page/", HTTP_HOST=sites.A.host))
-    assert result.company == "tests.sites.company_id"
-    assert result.inserted == loader_of("tests.sites.company_id")
+    assert result.company == "tests.support.sites.company_id"
+    assert result.inserted == loader_of("tests.support.sites.company_id")
     [[_, _, token, _]] = result.calls or [[]]
     assert verify(token, LITERAL_KEY) == ADA
     with pytest.raises(jwt.InvalidSignatureError):

@@ -11,8 +11,8 @@ from django.test import Client, override_settings
 
 from giosg_django.testing import GiosgCall, assert_giosg_called, giosg_calls
 
-from .cases import GROUPS, HOSTILE_SETTINGS
-from .jsengine import UNDEFINED
+from .support.cases import GROUPS, HOSTILE_SETTINGS
+from .support.jsengine import UNDEFINED
 
 pytestmark = pytest.mark.django_db
 

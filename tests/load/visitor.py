@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import jwt
 
-from ..jsengine import NodeEngine
+from ..support.jsengine import NodeEngine
 from .hooks import KEY
 from .prepare import PASSWORD, username
 

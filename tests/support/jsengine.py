@@ -33,7 +33,7 @@ class _Undefined:
 
 
 UNDEFINED = _Undefined()
-ENGINE = Path(__file__).with_name("js") / "engine.js"
+ENGINE = Path(__file__).parent.parent / "js" / "engine.js"  # tests/js, beside tests/support
 
 
 def _decode(value: Any) -> Any:

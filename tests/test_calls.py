@@ -1,6 +1,7 @@
-"""Bad arguments to ``request.giosg`` raise at the call site, with the right exception type and a
-message that names the argument, and queue nothing; values Django's JSON encoder knows are
-accepted and stored the way ``DjangoJSONEncoder`` writes them."""
+"""The call builders (giosg_django.calls): bad arguments to ``request.giosg`` raise at the call
+site, with the right exception type and a message that names the argument, and queue nothing;
+values Django's JSON encoder knows are accepted and stored the way ``DjangoJSONEncoder`` writes
+them."""
 
 from __future__ import annotations
 

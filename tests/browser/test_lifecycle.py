@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from .cases import KEY
+from ..support.cases import KEY
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -143,7 +143,7 @@ def test_logout_parts_follow_the_settings(live_server: Any, browser_page: Any, u
 def test_consent_cookie_flips_enabled(live_server: Any, browser_page: Any, users: Any) -> None:
     url = live_server.url
     page = browser_page.page
-    with giosg(ENABLED="tests.views.consent_given"):
+    with giosg(ENABLED="tests.support.views.consent_given"):
         sign_in(browser_page, url, "ada")
         page.goto(f"{url}/consent/no/")
         assert browser_page.queue() is None  # no giosg on the page at all

@@ -144,7 +144,7 @@ def test_signed_true_without_a_key_is_left_out_when_debug_is_off(caplog: Any) ->
     assert "SIGNING_KEY" in caplog.text
 
 
-@pytest.mark.parametrize("enabled", [False, lambda request: False, "tests.test_tags.never"])
+@pytest.mark.parametrize("enabled", [False, lambda request: False, "tests.test_templatetags.never"])
 def test_nothing_renders_when_disabled(request_: Any, enabled: Any) -> None:
     request_.giosg.goal.matches("g1")
     with override_settings(GIOSG={"COMPANY_ID": "c", "ENABLED": enabled}):
@@ -163,7 +163,7 @@ def broken(request: Any) -> bool:
     raise RuntimeError("consent store is down")
 
 
-@override_settings(GIOSG={"COMPANY_ID": "c", "ENABLED": "tests.test_tags.broken"})
+@override_settings(GIOSG={"COMPANY_ID": "c", "ENABLED": "tests.test_templatetags.broken"})
 def test_a_raising_enabled_callable(request_: Any, caplog: Any) -> None:
     with override_settings(DEBUG=False), caplog.at_level(logging.ERROR, logger="giosg_django"):
         assert render("<p>{% giosg_visitor %}</p>", request_) == "<p></p>"

@@ -1,0 +1,1 @@
+"""Tests that run in headless Chromium through Playwright (all marked ``browser``)."""
