@@ -72,14 +72,15 @@ def insert_notice(request: HttpRequest, visit: Visit, response: HttpResponseBase
     logout_at = waiting_logout(visit)
     if logout_at is None or is_htmx(request, config) or not inject.can_inject(response):
         return
-    page = response if isinstance(response, HttpResponse) else None
-    text = None if page is None else inject.decoded(page)
-    spot = None if text is None else inject.find_spot(text)
-    client = client_js(visit, request, config)
-    if page is None or text is None or spot is None or not client:
+    if not isinstance(response, HttpResponse):
         return
-    marker = js.marker(MARKER_MODULE, LOGGED_OUT, [logout_at])
-    inject.insert(page, text, spot, script(client + marker, request))
-    # The page now carries this visitor's logout: no cache may hand it to others, nor to this
-    # visitor again once the logout calls were delivered.
-    shared_cache.make_private(request, page)
+
+    def notice() -> str:
+        client = client_js(visit, request, config)
+        marker = js.marker(MARKER_MODULE, LOGGED_OUT, [logout_at])
+        return script(client + marker, request) if client else ""
+
+    if inject.insert(response, notice):
+        # The page now carries this visitor's logout: no cache may hand it to others, nor to
+        # this visitor again once the logout calls were delivered.
+        shared_cache.make_private(request, response)

@@ -43,7 +43,7 @@ def reaches_page(call: Call, config: GiosgSettings) -> bool:
 
 def args_as_sent(call: Call, request: HttpRequest | None, config: GiosgSettings) -> tuple[Any, ...]:
     """A call's arguments as giosg gets them: a ``visitor.submit`` is signed here, when it is
-    sent, so a call that waited is signed fresh."""
+    sent, so a call that waited is signed fresh. Any other call, and a marker, as queued."""
     if call.sign is not False and (call.module, call.method) == ("visitor", "submit"):
         return _signed_args(call, request, config)
     return call.args
@@ -68,8 +68,7 @@ def _signed_args(call: Call, request: HttpRequest | None, config: GiosgSettings)
 
 def call_data(call: Call, request: HttpRequest | None, config: GiosgSettings) -> list[Any]:
     """One call as JSON data for the page client: ``[module, method, *args]``."""
-    args = call.args if call.module == MARKER_MODULE else args_as_sent(call, request, config)
-    return [call.module, call.method, *args]
+    return [call.module, call.method, *args_as_sent(call, request, config)]
 
 
 def statement(call: Call, args: tuple[Any, ...]) -> str:
@@ -77,9 +76,3 @@ def statement(call: Call, args: tuple[Any, ...]) -> str:
     if call.module == MARKER_MODULE:
         return js.marker(call.module, call.method, args)
     return js.call(call.module, call.method, args)
-
-
-def call_js(call: Call, request: HttpRequest | None, config: GiosgSettings) -> str:
-    """One call as a JS statement."""
-    args = call.args if call.module == MARKER_MODULE else args_as_sent(call, request, config)
-    return statement(call, args)

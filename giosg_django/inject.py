@@ -60,10 +60,21 @@ def decoded(response: HttpResponse) -> str | None:
         return None  # not text in the declared charset: leave it alone
 
 
-def insert(response: HttpResponse, text: str, spot: int, snippet: str) -> None:
-    response.content = (text[:spot] + snippet + text[spot:]).encode(response.charset)
+def insert(response: HttpResponse, snippet: Callable[[], str]) -> bool:
+    """Insert ``snippet()`` where the tag belongs in a whole page (``find_spot``); whether it
+    was. A fragment, or a body that is not text in its charset, is left alone, and then
+    ``snippet`` is not called (it may record what it renders)."""
+    text = decoded(response)
+    spot = None if text is None else find_spot(text)
+    if text is None or spot is None:
+        return False
+    html = snippet()
+    if not html:
+        return False
+    response.content = (text[:spot] + html + text[spot:]).encode(response.charset)
     if response.has_header("Content-Length"):
         response["Content-Length"] = str(len(response.content))
+    return True
 
 
 def is_page(request: HttpRequest, response: HttpResponseBase) -> bool:
@@ -103,11 +114,4 @@ def wants(request: HttpRequest, visit: Visit, response: HttpResponseBase) -> boo
 def auto_inject(request: HttpRequest, visit: Visit, response: HttpResponseBase) -> None:
     """Insert the ``{% giosg_visitor %}`` output into a page that lacks it."""
     with contained("injecting giosg into the page"):
-        page = cast(HttpResponse, response)
-        text = decoded(page)
-        spot = None if text is None else find_spot(text)
-        if text is None or spot is None:
-            return  # a fragment, or not text: leave it alone
-        snippet = giosg_visitor(request)
-        if snippet:
-            insert(page, text, spot, snippet)
+        insert(cast(HttpResponse, response), lambda: giosg_visitor(request))

@@ -122,9 +122,7 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
         if not reaches_page(call, config):
             continue
         with contained("rendering %s.%s", call.module, call.method):
-            args = (
-                call.args if call.module == MARKER_MODULE else args_as_sent(call, request, config)
-            )
+            args = args_as_sent(call, request, config)
             statements.append(call_statement(call, args))
             if call.module != MARKER_MODULE:
                 sent.append((call.module, call.method, args))

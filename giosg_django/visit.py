@@ -150,19 +150,16 @@ class Visit:
         return frozenset(range(self._body_delivers(response, page=page)))
 
     def _body_delivers(self, response: HttpResponseBase, *, page: bool) -> int:
-        """How many queued calls, from the first, the rendered scripts in the body cover."""
-        upto = self.rendered_upto
-        if not upto or not page:
+        """How many queued calls, from the first, the rendered scripts in the body cover (up
+        to the first script of queued calls that the body lacks)."""
+        if not self.rendered_upto:
             return 0  # nothing queued was rendered (an identity alone is not queued)
-        if response.has_header("Content-Encoding"):
-            return upto
-        content: bytes = response.content  # type: ignore[attr-defined]
-        charset: str = response.charset
+        carried = {id(script) for script in self.in_body(response, page=page)}
         delivered = 0
         for script in self.scripts:
             if script.upto is None:
                 continue
-            if script.html.encode(charset, "replace") not in content:
+            if id(script) not in carried:
                 break
             delivered = script.upto
         return delivered
