@@ -14,6 +14,8 @@ from django.test import override_settings
 
 from giosg_django import js
 
+from ..support.browser import log_out, poll, sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CLOSE = ["chat", "close", {"hide": True}]
@@ -23,30 +25,6 @@ IS_THE_CLIENT = (
     "() => typeof window.giosgDjango.run === 'function'"
     f" && window.giosgDjango === window[Symbol.for({js.dumps(js.NAMES['symbol'])})]"
 )
-
-
-def poll(page: Any, expression: str, timeout: float = 5.0) -> bool:
-    """Whether ``expression`` becomes true within ``timeout`` seconds (page.evaluate, not
-    wait_for_function, which an enforcing CSP without 'unsafe-eval' refuses)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if page.evaluate(expression):
-            return True
-        page.wait_for_timeout(50)
-    return False
-
-
-def sign_in(page: Any, url: str, username: str = "ada") -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw")
-    with page.expect_navigation():
-        page.click("#login button")
-
-
-def log_out(page: Any) -> None:
-    with page.expect_navigation():
-        page.click("#logout button")
 
 
 def names(calls: list[list[Any]] | None) -> list[list[Any]]:

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from ..conftest import launch_chromium
+from ..support.browser import log_out, sign_in
 
 BROWSER = (pytest.mark.browser, pytest.mark.django_db(transaction=True))
 
@@ -48,19 +49,6 @@ def queue(page: Any) -> list[list[Any]]:
 
     calls: list[list[Any]] = json.loads(page.evaluate(QUEUE))
     return calls
-
-
-def sign_in(page: Any, url: str) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", "pw")
-    with page.expect_navigation():
-        page.click("#login button")
-
-
-def log_out(page: Any) -> None:
-    with page.expect_navigation():
-        page.click("#logout button")
 
 
 @BROWSER[0]

@@ -5,7 +5,6 @@ tests/test_htmx.py."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from django.conf import settings
 
 from giosg_django.htmx import HEADER_BUDGET
 
+from ..support.browser import poll, sign_in
 from ..support.servers import wsgi_server
 from ..test_htmx import short
 
@@ -83,11 +83,7 @@ def test_logout_through_a_boosted_form_in_chromium(
     require_htmx(version)
     django_user_model.objects.create_user("ada", "ada@example.com", "pw")
     page = browser_page.page
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", "pw")
-    with page.expect_navigation():
-        page.click("#login button")
+    sign_in(page, live_server.url)
     page.goto(f"{live_server.url}/htmx/{version}/page/")
     assert [c[:2] for c in browser_page.queue()] == [["visitor", "submit"]]
     page.click("#logout button")
@@ -114,7 +110,7 @@ def test_a_call_too_big_for_the_header_waits_for_the_next_page_in_chromium(
             page.click("#post")
         assert len(answer.value.headers.get("hx-trigger", "")) <= HEADER_BUDGET
         page.wait_for_selector("#out:text('done')")
-        wait_until(page, "() => (window._giosg._e || []).length >= 2")
+        assert poll(page, "() => (window._giosg._e || []).length >= 2")
         assert short(browser_page.queue() or []) == ["b", "htmx-post"]
 
         page.goto(f"{url}/htmx/2/page/")
@@ -122,15 +118,6 @@ def test_a_call_too_big_for_the_header_waits_for_the_next_page_in_chromium(
         page.goto(f"{url}/htmx/2/page/")
         assert short(browser_page.queue() or []) == []
     assert browser_page.errors == []
-
-
-def wait_until(page: Any, condition: str, timeout: float = 5.0) -> None:
-    """Poll ``condition`` (a JS function) with ``page.evaluate``: Playwright's
-    ``wait_for_function`` trips a CSP without 'unsafe-eval'."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(condition):
-        assert time.monotonic() < deadline, f"timed out waiting for {condition}"
-        page.wait_for_timeout(50)
 
 
 @pytest.mark.browser
@@ -151,11 +138,7 @@ def test_a_boosted_logout_behind_a_call_too_big_for_the_header_in_chromium(
     settings.LOGOUT_REDIRECT_URL = f"/htmx/{version}/page/?body=bye"
     django_user_model.objects.create_user("ada", "ada@example.com", "pw")
     page = browser_page.page
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", "pw")
-    with page.expect_navigation():
-        page.click("#login button")
+    sign_in(page, live_server.url)
     page.goto(f"{live_server.url}/htmx/{version}/page/")
     assert [c[:2] for c in browser_page.queue() or []] == [["visitor", "submit"]]
     page.evaluate("() => fetch('/big/7000/')")
@@ -163,7 +146,7 @@ def test_a_boosted_logout_behind_a_call_too_big_for_the_header_in_chromium(
     with page.expect_response("**/page/?body=bye") as answer:
         page.click("#logout button")
     assert len(answer.value.headers.get("hx-trigger", "")) <= HEADER_BUDGET
-    wait_until(page, "() => window._giosg._e.length >= 3")
+    assert poll(page, "() => window._giosg._e.length >= 3")
     close_and_clear = [["chat", "close", {"hide": True}], ["visitor", "removeAll"]]
     assert (browser_page.queue() or [])[1:] == close_and_clear
     assert page.evaluate("() => localStorage.getItem('giosg_django:logout')") is not None

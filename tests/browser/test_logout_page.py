@@ -4,24 +4,15 @@ the next page with the tag (the server's part is in tests/test_logout_page.py)."
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 
 from giosg_django import js
 
+from ..support.browser import poll
 from ..support.servers import wsgi_server
 from ..test_logout_page import ADMIN, CLEAR, CLOSE, LOGGED_OUT_TEXT, with_csp
-
-
-def poll(page: Any, expression: str, timeout: float = 2.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if page.evaluate(expression):
-            return True
-        page.wait_for_timeout(50)
-    return False
 
 
 def queue(page: Any) -> list[list[Any]]:
@@ -59,7 +50,7 @@ def test_logout_onto_the_admin_logged_out_page_reaches_the_other_tab(
         assert LOGGED_OUT_TEXT in page.content()
         assert queue(page) == []  # this page runs no giosg call
 
-        assert poll(other, "() => (window._giosg._e || []).length >= 3")
+        assert poll(other, "() => (window._giosg._e || []).length >= 3", timeout=2.0)
         assert queue(other)[1:] == [CLOSE, CLEAR]
         assert page.evaluate(f"() => localStorage.getItem({js.dumps(js.STORAGE_KEY)})")
 

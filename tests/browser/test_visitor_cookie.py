@@ -22,16 +22,8 @@ from giosg_django import visitor_cookie
 from giosg_django.visitor_cookie import COOKIE_NAME
 
 from ..conftest import launch_chromium
+from ..support.browser import sign_in
 from ..test_visitor_cookie import CLEAR, CLOSE, cookies, who
-
-
-def sign_in(page: Any, url: str, username: str, *, go: bool = True) -> None:
-    if go:
-        page.goto(f"{url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw")
-    with page.expect_navigation():
-        page.click("#login button")
 
 
 def end_by_password_change(ada: Any) -> None:
