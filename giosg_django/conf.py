@@ -165,6 +165,12 @@ class GiosgSettings:
     def host(self) -> str:
         """``HOST``, the giosg origin the loader uses; ``TypeError`` or ``ValueError`` when it
         is not an ``http(s)://`` origin (an unset environment variable gives ``None``)."""
+        return self._checked_host
+
+    # Checked once per settings (the loader asks on every page); a failure is not cached, so
+    # each render that needs the host reports it.
+    @functools.cached_property
+    def _checked_host(self) -> str:
         value = self.values["HOST"]
         if not isinstance(value, str):
             raise TypeError(f"GIOSG['HOST'] must be a string, not {type(value).__name__}")
