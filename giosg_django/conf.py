@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -28,6 +28,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from . import signing
 from .signing import MASK, SigningKey
+
+T = TypeVar("T")
 
 DEFAULTS: dict[str, Any] = {
     "COMPANY_ID": None,
@@ -97,6 +99,7 @@ class GiosgSettings:
 
     values: Mapping[str, Any]
     _imported: dict[str, Callable[..., Any]] = field(default_factory=dict, compare=False)
+    _derived: dict[Callable[..., Any], Any] = field(default_factory=dict, compare=False)
 
     def __repr__(self) -> str:
         # The key is masked, and so is any key this app does not know (a misspelt SIGNING_KEY
@@ -118,6 +121,16 @@ class GiosgSettings:
                 self._imported[key] = import_string(value)
             return self._imported[key]
         return value
+
+    def derived(self, make: Callable[[GiosgSettings], T]) -> T:
+        """``make(self)``, computed once per settings: text every page would otherwise build
+        again from constant settings (the page client's start, say). ``make`` must read only
+        settings, never a request."""
+        try:
+            return cast(T, self._derived[make])
+        except KeyError:
+            value = self._derived[make] = make(self)
+            return value
 
     def call_hook(self, key: str, request: HttpRequest) -> Any:
         """Call a dotted-path/callable key with the request, or return a constant as is."""

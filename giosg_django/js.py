@@ -101,15 +101,15 @@ if re.search(r"</script|<script|<!--", CLIENT, re.IGNORECASE):
     raise RuntimeError("giosg.js cannot be inlined: it holds </script, <script or <!--")
 
 
+def client_start(logout_calls: Sequence[Sequence[Any]]) -> str:
+    """The page client, then the start of the glue that passes it this page's data: the
+    logout calls as JSON data, then (``client``) the render time (server time, ms)."""
+    return CLIENT + CLIENT_GLOBAL + '.start({"logoutCalls":' + dumps(logout_calls) + ',"renderedAt":'
+
+
 def client(render_time_ms: int, logout_calls: Sequence[Sequence[Any]]) -> str:
-    """The page client, then the glue that passes it this page's data: the render time (server
-    time, ms) and the logout calls as JSON data."""
-    return CLIENT + _start(dumps(logout_calls)) + str(render_time_ms) + "});"
-
-
-@functools.lru_cache(maxsize=8)
-def _start(logout_calls_js: str) -> str:
-    return CLIENT_GLOBAL + '.start({"logoutCalls":' + logout_calls_js + ',"renderedAt":'
+    """The page client with this page's data (``client_start`` and the render time)."""
+    return client_start(logout_calls) + str(render_time_ms) + "});"
 
 
 def unless_stale(statements: str) -> str:

@@ -63,8 +63,14 @@ def client_js(visit: Visit | None, request: HttpRequest | None, config: GiosgSet
         if visit.client_rendered:
             return ""
         visit.client_rendered = True
-    logout = [call_data(call, request, config) for call in logout_calls(config)]
-    return js.client(int(time.time() * 1000), logout)
+    return config.derived(_client_start) + str(int(time.time() * 1000)) + "});"
+
+
+def _client_start(config: GiosgSettings) -> str:
+    """The page client up to its render time: constant for the settings (the logout calls
+    are never signed), so made once per settings."""
+    logout = [call_data(call, None, config) for call in logout_calls(config)]
+    return js.client_start(logout)
 
 
 # Made once: these run on every page (``contained`` holds no state of its own).

@@ -14,6 +14,7 @@ import functools
 import hashlib
 import hmac
 import json
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any, NoReturn
@@ -30,6 +31,16 @@ MASK = "********"
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 
+# A token is reused while more than half of its lifetime remains (giosg then still accepts it
+# for at least TOKEN_TTL / 2 seconds): a signed-in visitor's pages then cost no HMAC, no JSON
+# and no base64 most of the time. Per key, for at most this many different sets of variables
+# (the oldest is dropped first), so memory stays bounded however many users sign in.
+TOKENS_PER_KEY = 1024
+_TOKENS_LOCK = threading.Lock()
+# Values reused by identity: of these types only, tagged with their type, so 1, 1.0 and True
+# (equal in Python, different in JSON) never share a token; anything else is signed each time.
+_REUSABLE_TYPES = frozenset({str, int, bool, type(None)})
+
 
 class SigningKey:
     """``SIGNING_KEY``'s value (or what its callable returned), shown as a mask everywhere.
@@ -40,7 +51,7 @@ class SigningKey:
     description without the value, and refuses to sign; ``kind`` is the type it was given as.
     """
 
-    __slots__ = ("_secret", "kind", "problem")
+    __slots__ = ("_secret", "_tokens", "kind", "problem")
 
     _secret: bytes | None
     kind: str
@@ -50,6 +61,9 @@ class SigningKey:
         self, secret: bytes | None, *, kind: str = "str", problem: str | None = None
     ) -> None:
         object.__setattr__(self, "_secret", secret)
+        # Tokens signed with this key, for reuse (``sign``): (algorithm, ttl, variables) ->
+        # (token, exp). Never shown: it is no part of repr() or str().
+        object.__setattr__(self, "_tokens", {})
         object.__setattr__(self, "kind", kind)
         object.__setattr__(self, "problem", problem)
 
@@ -117,7 +131,8 @@ def _header(algorithm: str) -> bytes:
 @sensitive_variables("key")
 def sign(variables: Mapping[str, Any], *, key: SigningKey, algorithm: str, ttl: int) -> str:
     """The token giosg takes as ``submit``'s first argument: the variables plus ``exp``
-    (UTC UNIX seconds, now + ``ttl``)."""
+    (UTC UNIX seconds, now + ``ttl``). The same variables signed with the same key, algorithm
+    and ``ttl`` get the token made before while more than half of its lifetime remains."""
     if not isinstance(key, SigningKey):
         raise TypeError(f"key must be a SigningKey, not {type(key).__name__}")
     if algorithm not in ALGORITHMS:
@@ -126,7 +141,34 @@ def sign(variables: Mapping[str, Any], *, key: SigningKey, algorithm: str, ttl: 
         raise TypeError(f"TOKEN_TTL must be a positive int, not {type(ttl).__name__}")
     if ttl <= 0:
         raise ValueError(f"TOKEN_TTL must be a positive int, not {ttl}")
-    payload = _ENCODER.encode({**variables, "exp": int(time.time()) + ttl}).encode()
+    now = int(time.time())
+    reuse = _reuse_key(variables, algorithm, ttl)
+    if reuse is not None:
+        made = key._tokens.get(reuse)
+        if made is not None and made[1] - now > ttl / 2:
+            return made[0]
+    exp = now + ttl
+    payload = _ENCODER.encode({**variables, "exp": exp}).encode()
     signing_input = _header(algorithm) + b"." + base64url_encode(payload)
     signature = key.digest(signing_input, algorithm)
-    return (signing_input + b"." + base64url_encode(signature)).decode("ascii")
+    token = (signing_input + b"." + base64url_encode(signature)).decode("ascii")
+    if reuse is not None:
+        _keep(key._tokens, reuse, (token, exp))
+    return token
+
+
+def _reuse_key(variables: Mapping[str, Any], algorithm: str, ttl: int) -> tuple[Any, ...] | None:
+    """What identifies a token for reuse: the variables with their types, the algorithm and
+    ``ttl``; ``None`` when a value is not a str, int, bool or None (signed each time)."""
+    items = tuple((name, type(value), value) for name, value in variables.items())
+    if not all(kind in _REUSABLE_TYPES for _, kind, _ in items):
+        return None
+    return (algorithm, ttl, items)
+
+
+def _keep(tokens: dict[Any, tuple[str, int]], reuse: tuple[Any, ...], made: tuple[str, int]) -> None:
+    with _TOKENS_LOCK:
+        tokens.pop(reuse, None)  # re-inserted last: the newest is dropped last
+        while len(tokens) >= TOKENS_PER_KEY:
+            del tokens[next(iter(tokens))]
+        tokens[reuse] = made

@@ -151,3 +151,79 @@ def test_a_str_subclass_is_read_as_plain_text() -> None:
             raise AssertionError("encode() ran")
 
     assert signing_key(Loud(KEY)) == held(KEY)
+
+
+# --- reuse: a token is signed again only once half of its lifetime has passed ---------------
+
+
+def clock(monkeypatch: Any, start: float) -> list[float]:
+    now = [start]
+    monkeypatch.setattr(signing.time, "time", lambda: now[0])
+    return now
+
+
+def exp_of(token: str) -> int:
+    exp: int = jwt.decode(token, KEY, algorithms=["HS256"], options={"verify_exp": False})["exp"]
+    return exp
+
+
+FLAT = {"username": "Ada", "id": 7, "staff": True, "email": None}
+
+
+def test_a_token_is_reused_while_more_than_half_its_lifetime_remains(monkeypatch: Any) -> None:
+    now = clock(monkeypatch, 1_700_000_000.0)
+    key = held(KEY)
+    first = signing.sign(FLAT, key=key, algorithm="HS256", ttl=600)
+    assert exp_of(first) == 1_700_000_600
+    now[0] += 299  # 301 s of its 600 remain
+    assert signing.sign(dict(FLAT), key=key, algorithm="HS256", ttl=600) == first
+    now[0] += 1  # half remains: signed again, valid for the whole TTL from now
+    second = signing.sign(FLAT, key=key, algorithm="HS256", ttl=600)
+    assert second != first and exp_of(second) == 1_700_000_900
+    assert jwt.decode(second, KEY, algorithms=["HS256"], options={"verify_exp": False}) == {
+        **FLAT,
+        "exp": 1_700_000_900,
+    }
+
+
+def test_a_reused_token_is_never_another_variables_algorithm_ttl_or_key(monkeypatch: Any) -> None:
+    clock(monkeypatch, 1_700_000_000.0)
+    key = held(KEY)
+    base = signing.sign({"n": 1}, key=key, algorithm="HS256", ttl=600)
+    # Equal in Python, different in JSON: 1, True and 1.0 never share a token.
+    for variables in ({"n": True}, {"n": 1.0}, {"n": 2}, {"m": 1}, {"n": 1, "o": None}):
+        token = signing.sign(variables, key=key, algorithm="HS256", ttl=600)
+        assert token != base
+        assert jwt.decode(token, KEY, algorithms=["HS256"], options={"verify_exp": False}) == {
+            **variables,
+            "exp": 1_700_000_600,
+        }
+    assert signing.sign({"n": 1}, key=key, algorithm="HS384", ttl=600) != base
+    assert signing.sign({"n": 1}, key=key, algorithm="HS256", ttl=601) != base
+    other = held("t" * 64)
+    assert signing.sign({"n": 1}, key=other, algorithm="HS256", ttl=600) == jwt.encode(
+        {"n": 1, "exp": 1_700_000_600}, "t" * 64, algorithm="HS256"
+    )
+    assert signing.sign({"n": 1}, key=key, algorithm="HS256", ttl=600) == base
+
+
+def test_variables_with_nested_or_float_values_are_signed_each_time(monkeypatch: Any) -> None:
+    """-0.0 == 0.0 and [1] is unhashable: such variables are never looked up, always signed."""
+    clock(monkeypatch, 1_700_000_000.0)
+    key = held(KEY)
+    for variables in ({"x": -0.0}, {"x": 0.0}, {"x": [1, {"a": 2}]}, VARIABLES):
+        expected = jwt.encode({**variables, "exp": 1_700_000_600}, KEY, algorithm="HS256")
+        assert signing.sign(variables, key=key, algorithm="HS256", ttl=600) == expected
+    assert key._tokens == {}
+
+
+def test_reuse_keeps_memory_bounded(monkeypatch: Any) -> None:
+    clock(monkeypatch, 1_700_000_000.0)
+    key = held(KEY)
+    for n in range(signing.TOKENS_PER_KEY * 2):
+        signing.sign({"n": n}, key=key, algorithm="HS256", ttl=600)
+    assert len(key._tokens) == signing.TOKENS_PER_KEY
+    # The newest are kept: the last user signs nothing new.
+    newest = signing.sign({"n": signing.TOKENS_PER_KEY * 2 - 1}, key=key, algorithm="HS256", ttl=600)
+    assert newest == key._tokens[next(reversed(key._tokens))][0]
+    assert "Ada" not in repr(key) and "n" not in str(key).replace("*", "")
