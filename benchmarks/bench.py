@@ -124,10 +124,10 @@ def compare_many(
             args = [make_arg() for _ in range(n)]
             gc.collect()
             gc.disable()
-            start = time.perf_counter()
+            start = time.thread_time()
             for arg in args:
                 fn(arg)
-            elapsed = time.perf_counter() - start
+            elapsed = time.thread_time() - start
             gc.enable()
             times[side].append(elapsed / n)
     return [min(side) for side in times]
@@ -183,6 +183,9 @@ def main() -> None:
 
     # 3. The tag through the middleware, against an empty template plus one jwt.encode.
     factory = RequestFactory()
+    for pair in cookie.split("; ")[1:]:  # giosg's own cookies, as a browser sends them back
+        name, _, value = pair.partition("=")
+        factory.cookies[name] = value
     session = SessionStore(cookie.split("=", 1)[1])
     session.load()
 

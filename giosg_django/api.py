@@ -68,12 +68,25 @@ class GoalAPI(_Module):
 
 class Giosg:
     """``request.giosg``: queue giosg's calls from Python (CONTRACT section 3). A thin API
-    over the request's :class:`~giosg_django.visit.Visit`, which holds the queue."""
+    over the request's :class:`~giosg_django.visit.Visit`, which holds the queue and is made
+    on first use: most requests (an anonymous visitor's, with nothing waiting) never need one.
+    """
 
-    __slots__ = ("_visit",)
+    __slots__ = ("_request", "_started")
 
-    def __init__(self, visit: Visit) -> None:
-        self._visit = visit
+    def __init__(self, request: HttpRequest) -> None:
+        self._request = request
+        self._started: Visit | None = None
+
+    @property
+    def _visit(self) -> Visit:
+        """The request's visit, made now if nothing needed it yet."""
+        visit = self._started
+        if visit is None:
+            from .visit import Visit  # visit.py imports this module
+
+            visit = self._started = Visit(self._request)
+        return visit
 
     # Made on use only: most requests never queue a call.
     @property

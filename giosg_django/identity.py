@@ -17,14 +17,14 @@ from . import calls
 from .calls import Call, visitor_set_identifier, visitor_submit
 from .conf import GiosgSettings
 from .faults import contained
-from .visit import visit_of
+from .visit import started_visit
 
 
 def current_user(request: HttpRequest) -> Any:
     """The request's user. On the async path the middleware resolved it with
     ``await request.auser()``, so a template rendered inside an async view can read it without
     a synchronous database query; login and logout during the request keep it current."""
-    visit = visit_of(request)
+    visit = started_visit(request)
     if visit is not None and visit.user is not None:
         return visit.user
     return getattr(request, "user", None)

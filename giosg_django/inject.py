@@ -87,13 +87,10 @@ def is_page(request: HttpRequest, response: HttpResponseBase) -> bool:
     return content_type(response) in HTML_TYPES
 
 
-def note_view(request: HttpRequest, visit: Visit, view: Callable[..., Any]) -> None:
-    """Before the view runs: whether it is exempt from anything giosg inserts into a page
-    (auto-inject, the logout notice)."""
-    visit.exempt = getattr(view, "giosg_exempt", False)
-    if not visit.exempt and get_config()["AUTO_INJECT"]:
-        # A CSP middleware after this one writes its header before we inject: the nonce
-        # must exist by then to be in it, so generate it now.
+def before_view(request: HttpRequest, visit: Visit) -> None:
+    """With AUTO_INJECT, before a view that is not exempt runs: a CSP middleware after this
+    one writes its header before we inject, so the nonce must exist by then to be in it."""
+    if not visit.exempt:
         with contained("reading the CSP nonce"):
             csp_nonce(request)
 

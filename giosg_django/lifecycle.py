@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase
 
-from . import cross_tab, visitor_cookie
+from . import cross_tab, inject, visitor_cookie
 from .conf import get_config
 from .faults import contained
 from .visit import Visit
@@ -43,20 +43,24 @@ def end_calls_project_code(request: HttpRequest) -> bool:
 
 def at_request_start(request: HttpRequest, visit: Visit, user: Any) -> None:
     """Before the view, with the waiting calls loaded; ``user`` is ``request.user`` (lazy) on
-    the sync path, the one ``auser()`` gave on the async path, ``None`` when unknown."""
-    with _START_FAILED:
-        if user is not None:
-            visitor_cookie.at_request_start(request, visit, user)
-        cross_tab.at_request_start(request, visit)
+    the sync path, the one ``auser()`` gave on the async path, ``None`` when unknown. Without
+    the cookie and with nothing waiting (most requests), there is nothing to look at."""
+    acts = user is not None and visitor_cookie.is_present(request)
+    if acts or visit.calls:
+        with _START_FAILED:
+            if acts:
+                visitor_cookie.at_request_start(request, visit, user)
+            cross_tab.at_request_start(request, visit)
 
 
-def at_response(
-    request: HttpRequest, visit: Visit, response: HttpResponseBase, user: Any, *, page: bool
-) -> None:
-    """After the view and giosg's own rendering; ``page``: the browser shows the response as
-    a page that runs its scripts."""
-    with _END_FAILED:
-        if user is not None:
+def at_response(request: HttpRequest, visit: Visit, response: HttpResponseBase, user: Any) -> None:
+    """After the view and giosg's own rendering: the cookie naming the response's final user
+    (only with a session or the cookie), and the logout notice for a page (only while calls
+    wait)."""
+    if user is not None and visitor_cookie.needs_user(request):
+        with _END_FAILED:
             visitor_cookie.at_response(request, response, user)
-        if page:
-            cross_tab.insert_notice(request, visit, response)
+    if visit.calls:
+        with _END_FAILED:
+            if inject.is_page(request, response):
+                cross_tab.insert_notice(request, visit, response)

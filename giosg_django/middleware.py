@@ -18,11 +18,13 @@ from typing import Any, cast
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 
-from . import htmx, inject, lifecycle, shared_cache
+from . import htmx, inject, lifecycle, shared_cache, visitor_cookie
 from .calls import Call
+from .conf import get_config
 from .faults import contained
 from .storage import STORE_FAILED, get_storage
-from .visit import Visit, start, visit_of
+from .api import Giosg
+from .visit import Visit, attach, visit_of
 
 
 class GiosgMiddleware:
@@ -38,17 +40,26 @@ class GiosgMiddleware:
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
             markcoroutinefunction(self)
-            # Django runs a sync process_view in a thread on the async path: give it ours.
-            self.process_view = self.aprocess_view  # type: ignore[method-assign, assignment]
+        # A process_view hook costs every request a call: it is only needed by AUTO_INJECT (the
+        # CSP nonce must exist before an inner CSP middleware writes its header), and Django
+        # looks the hook up once, as it loads the middleware.
+        if get_config()["AUTO_INJECT"]:
+            # On the async path Django would run a sync hook in a thread: give it ours.
+            self.process_view = self._aprocess_view if self.async_mode else self._process_view
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.async_mode:
             return self.__acall__(request)
-        visit = start(request)
-        # Load what waits now: login() and logout() flush the session during the view.
-        visit.load(get_storage())
-        lifecycle.at_request_start(request, visit, getattr(request, "user", None))
+        giosg = attach(request)
+        if not is_quiet(request):
+            visit = giosg._visit
+            # Load what waits now: login() and logout() flush the session during the view.
+            visit.load(get_storage())
+            lifecycle.at_request_start(request, visit, getattr(request, "user", None))
         response = cast(HttpResponseBase, self.get_response(request))
+        visit = response_visit(request, giosg)
+        if visit is None:
+            return response
         step = render_step(request, visit, response)
         if step is not None:
             step()
@@ -58,8 +69,10 @@ class GiosgMiddleware:
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
-        visit = start(request)
-        await visit.aload(get_storage())
+        giosg = attach(request)
+        visit = giosg._visit  # the user is resolved on every request here (below)
+        if not is_quiet(request):
+            await visit.aload(get_storage())
         if hasattr(request, "auser"):
             # request.user is lazy and synchronous; resolve it here so giosg's identity can be
             # rendered by a template inside an async view (Django caches it for the view too).
@@ -72,6 +85,9 @@ class GiosgMiddleware:
             start_step()
         get_response = cast(Callable[[HttpRequest], Awaitable[HttpResponseBase]], self.get_response)
         response = await get_response(request)
+        visit = response_visit(request, giosg)
+        if visit is None:
+            return response
         step = render_step(request, visit, response)
         if step is not None:
             await sync_to_async(step)()
@@ -84,19 +100,39 @@ class GiosgMiddleware:
             visit.stored = await get_storage().asave(request, waiting)
         return response
 
-    def process_view(
+    def _process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> None:
-        visit = visit_of(request)
-        if visit is not None:
-            inject.note_view(request, visit, view)
+        before_view(request)
 
-    async def aprocess_view(
+    async def _aprocess_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> None:
-        visit = visit_of(request)
-        if visit is not None:
-            inject.note_view(request, visit, view)
+        before_view(request)
+
+
+def is_quiet(request: HttpRequest) -> bool:
+    """A visitor with nothing stored and no sign-in to watch (anonymous, and never signed in
+    in this browser): most requests, which then skip every step but the view's own."""
+    return not get_storage().may_hold(request) and not visitor_cookie.is_present(request)
+
+
+def response_visit(request: HttpRequest, giosg: Giosg) -> Visit | None:
+    """The visit whose response has giosg work to do; ``None`` when the visitor was quiet and
+    nothing used giosg during the request (no render, no call queued, no login() or logout(),
+    whose receivers queue calls) and no page is auto-injected: the response is then left as
+    the view made it. A session signed in without login() gets its cookie on its next
+    request, which is no longer quiet."""
+    if giosg._started is None and not get_config()["AUTO_INJECT"]:
+        return None
+    return giosg._visit
+
+
+def before_view(request: HttpRequest) -> None:
+    """With AUTO_INJECT, before a view that is not exempt: have the CSP nonce."""
+    visit = visit_of(request)
+    if visit is not None:
+        inject.before_view(request, visit)
 
 
 def render_step(
@@ -104,9 +140,9 @@ def render_step(
 ) -> Callable[[], None] | None:
     """What the response needs rendered, if anything: the htmx header, else the auto-inject
     (cheap tests only here; the caller runs it, in a thread on the async path)."""
-    if htmx.wants_delivery(request, visit, response):
+    if visit.calls and htmx.wants_delivery(request, visit, response):
         return functools.partial(htmx.deliver, request, visit, response)
-    if inject.wants(request, visit, response):
+    if get_config()["AUTO_INJECT"] and inject.wants(request, visit, response):
         return functools.partial(inject.auto_inject, request, visit, response)
     return None
 
@@ -116,14 +152,13 @@ def after_view(
 ) -> list[Call] | None:
     """The response's last giosg steps, memory work only but for the ``ENABLED`` callable
     (``lifecycle.end_calls_project_code``): the ends of a sign-in, what it delivered, its
-    cache headers. Returns the calls to store for a
-    later page, ``None`` when the store needs no write (nothing waits, nor waited)."""
-    page = inject.is_page(request, response)
-    lifecycle.at_response(request, visit, response, user, page=page)
+    cache headers. Returns the calls to store for a later page, ``None`` when the store needs
+    no write (nothing waits, nor waited)."""
+    lifecycle.at_response(request, visit, response, user)
     if not visit.has_work():
         return None  # the common case: nothing queued, loaded or rendered
     with STORE_FAILED:
-        visit.delivered = visit.find_delivered(response, page=page)
+        visit.delivered = visit.find_delivered(response, page=inject.is_page(request, response))
         if visit.private:
             shared_cache.make_private(request, response)
         waiting = visit.waiting()

@@ -14,13 +14,14 @@ import functools
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from django.views.decorators.debug import sensitive_variables
 from jwt.utils import base64url_encode
+
+from .memo import Memo
 
 ALGORITHMS = ("HS256", "HS384", "HS512")
 # RFC 7518 section 3.2: an HMAC key must be at least as long as the hash output.
@@ -36,7 +37,6 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"))
 # and no base64 most of the time. Per key, for at most this many different sets of variables
 # (the oldest is dropped first), so memory stays bounded however many users sign in.
 TOKENS_PER_KEY = 1024
-_TOKENS_LOCK = threading.Lock()
 # Values reused by identity: of these types only, tagged with their type, so 1, 1.0 and True
 # (equal in Python, different in JSON) never share a token; anything else is signed each time.
 _REUSABLE_TYPES = frozenset({str, int, bool, type(None)})
@@ -54,6 +54,7 @@ class SigningKey:
     __slots__ = ("_secret", "_tokens", "kind", "problem")
 
     _secret: bytes | None
+    _tokens: Memo[tuple[Any, ...], tuple[str, int]]
     kind: str
     problem: str | None
 
@@ -63,7 +64,7 @@ class SigningKey:
         object.__setattr__(self, "_secret", secret)
         # Tokens signed with this key, for reuse (``sign``): (algorithm, ttl, variables) ->
         # (token, exp). Never shown: it is no part of repr() or str().
-        object.__setattr__(self, "_tokens", {})
+        object.__setattr__(self, "_tokens", Memo(TOKENS_PER_KEY))
         object.__setattr__(self, "kind", kind)
         object.__setattr__(self, "problem", problem)
 
@@ -153,7 +154,7 @@ def sign(variables: Mapping[str, Any], *, key: SigningKey, algorithm: str, ttl: 
     signature = key.digest(signing_input, algorithm)
     token = (signing_input + b"." + base64url_encode(signature)).decode("ascii")
     if reuse is not None:
-        _keep(key._tokens, reuse, (token, exp))
+        key._tokens.put(reuse, (token, exp))
     return token
 
 
@@ -164,11 +165,3 @@ def _reuse_key(variables: Mapping[str, Any], algorithm: str, ttl: int) -> tuple[
     if not all(kind in _REUSABLE_TYPES for _, kind, _ in items):
         return None
     return (algorithm, ttl, items)
-
-
-def _keep(tokens: dict[Any, tuple[str, int]], reuse: tuple[Any, ...], made: tuple[str, int]) -> None:
-    with _TOKENS_LOCK:
-        tokens.pop(reuse, None)  # re-inserted last: the newest is dropped last
-        while len(tokens) >= TOKENS_PER_KEY:
-            del tokens[next(iter(tokens))]
-        tokens[reuse] = made

@@ -54,6 +54,11 @@ class PendingStorage:
     ``a``-forms are the async (ASGI) path's.
     """
 
+    def may_hold(self, request: HttpRequest) -> bool:
+        """Whether the store may hold calls for this request's visitor: a cheap test on the
+        request alone (no I/O), so a visitor who can have nothing costs no ``load``."""
+        return True
+
     def load(self, request: HttpRequest) -> Loaded:
         raise NotImplementedError
 
@@ -86,23 +91,23 @@ class SessionStorage(PendingStorage):
     write it otherwise, runs outside of it); the session is then left as the view left it.
     """
 
+    def may_hold(self, request: HttpRequest) -> bool:
+        # A session without a key holds nothing: do not create or load one.
+        session = getattr(request, "session", None)
+        return session is not None and session.session_key is not None
+
     def load(self, request: HttpRequest) -> Loaded:
         session = getattr(request, "session", None)
-        if session is not None:
+        if session is not None and session.session_key is not None:
             with LOAD_FAILED:
-                # A session without a key holds nothing: do not create or load one.
-                if session.session_key is None:
-                    return NOTHING
                 stored = session.get(SESSION_KEY)
                 return Loaded(decode(stored), stored is not None)
         return NOTHING
 
     async def aload(self, request: HttpRequest) -> Loaded:
         session = getattr(request, "session", None)
-        if session is not None:
+        if session is not None and session.session_key is not None:
             with LOAD_FAILED:
-                if session.session_key is None:
-                    return NOTHING
                 stored = await session.aget(SESSION_KEY)
                 return Loaded(decode(stored), stored is not None)
         return NOTHING

@@ -50,7 +50,6 @@ class Visit:
     loaded = 0  # how many of ``calls`` came from storage (they come first)
     held_any = False  # the store held a value under giosg's key (even a corrupt one)
     user: Any = None  # the user as ``await request.auser()`` gave it (async path), else None
-    exempt = False  # the view is giosg_exempt: nothing is inserted into its page
     visitor_rendered = False  # {% giosg_visitor %} ran: AUTO_INJECT keeps away
     loader_rendered = False  # at most one giosg loader per response
     client_rendered = False  # at most one page client per response
@@ -67,6 +66,12 @@ class Visit:
         self.request = request
         # Calls loaded from storage, followed by those queued during this request, in order.
         self.calls: list[Call] = []
+
+    @property
+    def exempt(self) -> bool:
+        """The view Django resolved is ``giosg_exempt``: nothing is inserted into its page."""
+        view = getattr(getattr(self.request, "resolver_match", None), "func", None)
+        return bool(getattr(view, "giosg_exempt", False))
 
     def __repr__(self) -> str:
         names = [call.name for call in self.calls]
@@ -174,17 +179,28 @@ class Visit:
         return bool(self.calls or self.private or self.held_any)
 
 
+def attach(request: HttpRequest) -> Giosg:
+    """Set ``request.giosg``, the public API; its visit is made on first use."""
+    giosg = request.giosg = Giosg(request)  # type: ignore[attr-defined]
+    return giosg
+
+
 def start(request: HttpRequest) -> Visit:
     """A new visit for ``request``, with ``request.giosg`` set to its public API."""
-    visit = Visit(request)
-    request.giosg = Giosg(visit)  # type: ignore[attr-defined]
-    return visit
+    return attach(request)._visit
 
 
 def visit_of(request: Any) -> Visit | None:
-    """The visit the middleware started for ``request``, else ``None``."""
+    """The visit of a request the middleware saw (made now if nothing needed it yet), else
+    ``None``."""
     giosg = getattr(request, "giosg", None)
     return giosg._visit if isinstance(giosg, Giosg) else None
+
+
+def started_visit(request: Any) -> Visit | None:
+    """The request's visit if something made one already (never makes one)."""
+    giosg = getattr(request, "giosg", None)
+    return giosg._started if isinstance(giosg, Giosg) else None
 
 
 # Where a request without the middleware keeps its flags (the loader and the page client are

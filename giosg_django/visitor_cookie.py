@@ -40,10 +40,12 @@ there, and it is never set for an anonymous visitor. With ``ENABLED`` false for 
 from __future__ import annotations
 
 import time
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.core.signing import BadSignature, Signer
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.crypto import salted_hmac
 
@@ -52,6 +54,7 @@ from .conf import get_config
 from .cross_tab import queue_logout
 from .delivery import is_enabled
 from .identity import logout_calls
+from .memo import Memo
 from .visit import Visit
 
 COOKIE_NAME = "giosg_django_user"
@@ -72,9 +75,28 @@ class Mark(NamedTuple):
     written: int  # when the server wrote it, in ms since the epoch
 
 
+# Each of these is an HMAC under a key derived from SECRET_KEY (three hashes), wanted on every
+# page of a signed-in visitor, and depends on its input and SECRET_KEY alone: kept per process
+# (``memo``), dropped when SECRET_KEY or its fallbacks change.
+_FINGERPRINTS: Memo[str, str] = Memo(4096)
+_VERIFIED: Memo[str, Mark | bool] = Memo(4096)  # value -> what it says, False: not ours
+_VERIFIED_UP_TO = 256  # characters: ours are ~90, and a planted 4 kB value is not kept
+
+
+@receiver(setting_changed, dispatch_uid="giosg_django.visitor_cookie.forget")
+def _forget(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("SECRET_KEY", "SECRET_KEY_FALLBACKS"):
+        _FINGERPRINTS.clear()
+        _VERIFIED.clear()
+
+
 def fingerprint(user: Any) -> str:
     """Who the user is, as the cookie holds it: stable, unguessable without SECRET_KEY."""
-    return salted_hmac(_SALT, str(user.pk), algorithm="sha256").hexdigest()[:32]
+    pk = str(user.pk)
+    found = _FINGERPRINTS.get(pk)
+    if found is None:
+        found = _FINGERPRINTS.put(pk, salted_hmac(_SALT, pk, algorithm="sha256").hexdigest()[:32])
+    return found
 
 
 def cookie_name() -> str:
@@ -102,12 +124,24 @@ def cookie_value(who: str, *, written: int | None = None) -> str:
 def read(value: str) -> Mark | None:
     """The value as the server wrote it, or ``None`` when the server did not write it (or it
     is older than the cookie's life)."""
+    found = _VERIFIED.get(value)
+    if found is None:
+        found = _verify(value)
+        if len(value) <= _VERIFIED_UP_TO:
+            _VERIFIED.put(value, found)
+    if found is False:
+        return None
+    mark = cast(Mark, found)
+    return mark if _now() - mark.written <= lifetime() * 1000 else None
+
+
+def _verify(value: str) -> Mark | bool:
+    """What a value says, if the server wrote it (with SECRET_KEY or a fallback), else False."""
     try:
         who, _, written = _signer().unsign(value).partition(".")
-        mark = Mark(who, int(written))
+        return Mark(who, int(written))
     except (BadSignature, ValueError):
-        return None
-    return mark if _now() - mark.written <= lifetime() * 1000 else None
+        return False
 
 
 def _values(request: HttpRequest) -> list[str]:
@@ -176,10 +210,17 @@ def has_session(request: HttpRequest) -> bool:
     return session is not None and session.session_key is not None
 
 
+def is_present(request: HttpRequest) -> bool:
+    """Whether the request may carry the cookie (under either name: no settings read on
+    every request; ``marks`` reads the one the settings give)."""
+    cookies = request.COOKIES
+    return COOKIE_NAME in cookies or SECURE_COOKIE_NAME in cookies
+
+
 def needs_user(request: HttpRequest) -> bool:
     """Whether the response step has anything to look at: the cookie, or a session. Anything
     else is an anonymous visitor who never signed in, left untouched."""
-    return cookie_name() in request.COOKIES or has_session(request)
+    return is_present(request) or has_session(request)
 
 
 def at_response(request: HttpRequest, response: HttpResponseBase, user: Any) -> None:
