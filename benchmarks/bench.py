@@ -19,7 +19,11 @@ from __future__ import annotations
 import argparse
 import gc
 import io
+import operator
 import os
+import re
+import shutil
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -75,7 +79,7 @@ def set_cookies(handler: WSGIHandler, path: str, cookie: str) -> list[str]:
     found: list[str] = []
 
     def keep(status: str, headers: Any) -> None:
-        found.extend(v.split(";")[0] for k, v in headers if k.lower() == "set-cookie")
+        found.extend(v.split(";")[0].strip() for k, v in headers if k.lower() == "set-cookie")
 
     for _chunk in handler(environ(path, cookie), keep):
         pass
@@ -146,13 +150,12 @@ def signed_in_cookie() -> tuple[str, Any]:
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}", user
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=100, help="calls per round")
-    parser.add_argument("--rounds", type=int, default=41)
-    parser.add_argument("--renders", type=int, default=100_000, help="for the memory figure")
-    options = parser.parse_args()
+Side = tuple[Callable[[Any], Any], Callable[[], Any]]  # (the work, a fresh argument for it)
 
+
+def make_sides() -> tuple[dict[str, Side], Callable[[Any], Any], Callable[[], Any]]:
+    """Every side the figures compare, by name; and the middleware rendering the tag with its
+    request maker (for the memory figure)."""
     cookie, user = signed_in_cookie()
     with_giosg = WSGIHandler()
     # As a browser would: the cookies giosg sets on the first page come back on every later one
@@ -161,32 +164,12 @@ def main() -> None:
     with override_settings(MIDDLEWARE=settings.WITHOUT_GIOSG):
         without_giosg = WSGIHandler()
 
-    rows = []
-    # The same signed-in page three ways, in the same rounds: giosg's tag (with its middleware),
-    # no chat tag, and the nearest peer (django-analytical's Intercom tag, HMAC identity).
-    a, b, peer = compare_many(
-        [
-            call(with_giosg, "/page/yes/", cookie),
-            call(without_giosg, "/page/no/", cookie),
-            call(without_giosg, "/page/peer/", cookie),
-        ],
-        options.n,
-        options.rounds,
-    )
-    rows.append(("signed-in page, signed identity vs no giosg", a, b, "<= 1.05x"))
-    rows.append(("signed-in page, django-analytical Intercom (HMAC) vs none", peer, b, "(peer)"))
-
-    a, b = compare(
-        call(with_giosg, "/api/"), call(without_giosg, "/api/"), options.n * 3, options.rounds
-    )
-    rows.append(("anonymous JSON view, middleware vs none", a, b, "<= 1.03x"))
-
     # 3. The tag through the middleware, against an empty template plus one jwt.encode.
     factory = RequestFactory()
     for pair in cookie.split("; ")[1:]:  # giosg's own cookies, as a browser sends them back
         name, _, value = pair.partition("=")
         factory.cookies[name] = value
-    session = SessionStore(cookie.split("=", 1)[1])
+    session = SessionStore(cookie.split("; ")[0].split("=", 1)[1])
     session.load()
 
     def a_request() -> Any:
@@ -206,18 +189,122 @@ def main() -> None:
         jwt.encode({**variables, "exp": int(time.time()) + ttl}, key, algorithm="HS256")
         return response
 
-    a, b = compare(middleware, floor, options.n, options.rounds, a_request)
-    rows.append(("{% giosg_visitor %} signed-in vs empty template + jwt.encode", a, b, "<= 1.1x"))
+    def no_argument() -> None:
+        return None
 
-    print(f"{'benchmark':<62} {'measured':>10} {'baseline':>10} {'ratio':>7}  goal")
-    for name, a, b, goal in rows:
-        print(f"{name:<62} {a * 1e6:>8.1f}us {b * 1e6:>8.1f}us {a / b:>6.3f}x  {goal}")
-    ours, theirs = rows[0][1] - rows[0][2], rows[1][1] - rows[1][2]
+    sides: dict[str, Side] = {
+        # The same signed-in page three ways: giosg's tag (with its middleware), no chat tag,
+        # and the nearest peer (django-analytical's Intercom tag, HMAC identity).
+        "page": (call(with_giosg, "/page/yes/", cookie), no_argument),
+        "page-bare": (call(without_giosg, "/page/no/", cookie), no_argument),
+        "page-peer": (call(without_giosg, "/page/peer/", cookie), no_argument),
+        "json": (call(with_giosg, "/api/"), no_argument),
+        "json-bare": (call(without_giosg, "/api/"), no_argument),
+        "tag": (middleware, a_request),
+        "tag-floor": (floor, a_request),
+    }
+    return sides, middleware, a_request
+
+
+# (figure, measured side, baseline side, goal); the peer's row is measured against the bare page.
+FIGURES = [
+    ("signed-in page, signed identity vs no giosg", "page", "page-bare", "<= 1.05x"),
+    (
+        "signed-in page, django-analytical Intercom (HMAC) vs none",
+        "page-peer",
+        "page-bare",
+        "(peer)",
+    ),
+    ("anonymous JSON view, middleware vs none", "json", "json-bare", "<= 1.03x"),
+    ("{% giosg_visitor %} signed-in vs empty template + jwt.encode", "tag", "tag-floor", "<= 1.1x"),
+]
+
+
+def report(per_call: dict[str, float], unit: str, scale: float) -> None:
+    print(f"{'benchmark':<62} {'measured':>11} {'baseline':>11} {'ratio':>7}  goal")
+    for name, side, baseline, goal in FIGURES:
+        a, b = per_call[side], per_call[baseline]
+        print(f"{name:<62} {a * scale:>9.1f}{unit} {b * scale:>9.1f}{unit} {a / b:>6.3f}x  {goal}")
+    ours = per_call["page"] - per_call["page-bare"]
+    theirs = per_call["page-peer"] - per_call["page-bare"]
     verdict = "below" if ours < theirs else "NOT below"
     print(
-        f"page overhead: giosg_django {ours * 1e6:+.1f}us, django-analytical {theirs * 1e6:+.1f}us "
-        f"({verdict} the peer's; goal: below)"
+        f"page overhead: giosg_django {ours * scale:+.1f}{unit}, django-analytical "
+        f"{theirs * scale:+.1f}{unit} ({verdict} the peer's; goal: below)"
     )
+
+
+def timed(sides: dict[str, Side], options: argparse.Namespace) -> dict[str, float]:
+    """Seconds per call, each comparison's sides interleaved in the same rounds."""
+    per_call: dict[str, float] = {}
+    groups = [(["page", "page-bare", "page-peer"], 1), (["json", "json-bare"], 3)]
+    groups.append((["tag", "tag-floor"], 1))
+    for names, weight in groups:
+        make_arg = sides[names[0]][1]
+        found = compare_many(
+            [sides[n][0] for n in names], options.n * weight, options.rounds, make_arg
+        )
+        per_call.update(zip(names, found, strict=True))
+    return per_call
+
+
+def counted(names: list[str], options: argparse.Namespace) -> dict[str, float]:
+    """CPU instructions per call, counted by valgrind's callgrind: the same on every run
+    whatever else the machine does (a figure of work, not of time; caches and branch
+    prediction are not in it). Each side runs in its own process under callgrind, which counts
+    only inside ``operator.call`` (``--toggle-collect``): the calls themselves, never the
+    set-up, the warm-up or the making of their arguments."""
+    if shutil.which("valgrind") is None:
+        sys.exit("--instructions needs valgrind (Debian: apt-get install valgrind)")
+    command = [
+        "valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=_operator_call",
+        "--callgrind-out-file=/dev/null", sys.executable, __file__, "--n", str(options.n),
+    ]  # fmt: skip
+    running = {
+        name: subprocess.Popen([*command, "--side", name], stderr=subprocess.PIPE, text=True)
+        for name in names
+    }
+    per_call = {}
+    for name, process in running.items():
+        _, errors = process.communicate()
+        found = re.search(r"Collected : (\d+)", errors)
+        if process.returncode or found is None:
+            sys.exit(f"callgrind failed for {name}:\n{errors[-2000:]}")
+        per_call[name] = int(found.group(1)) / options.n
+    return per_call
+
+
+def run_side(sides: dict[str, Side], name: str, n: int) -> None:
+    """The child of ``counted``: warm the side up, then make ``n`` calls, each through
+    ``operator.call`` (where callgrind counts)."""
+    fn, make_arg = sides[name]
+    for _ in range(20):
+        fn(make_arg())
+    for _ in range(n):
+        operator.call(fn, make_arg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100, help="calls per round")
+    parser.add_argument("--rounds", type=int, default=41)
+    parser.add_argument("--renders", type=int, default=100_000, help="for the memory figure")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions (callgrind), not time"
+    )
+    parser.add_argument("--side", help=argparse.SUPPRESS)  # a child of --instructions
+    options = parser.parse_args()
+
+    if options.instructions and options.side is None:
+        names = sorted({side for _, a, b, _ in FIGURES for side in (a, b)})
+        report(counted(names, options), "", 1e-3)
+        print("(thousands of instructions per call, callgrind)")
+        return
+    sides, middleware, a_request = make_sides()
+    if options.side is not None:
+        run_side(sides, options.side, options.n)
+        return
+    report(timed(sides, options), "us", 1e6)
 
     # 4. Memory: what 100,000 renders leave behind once warm.
     for _ in range(10_000):
