@@ -53,7 +53,7 @@ from .calls import IDENTITY_CHANGED
 from .conf import get_config
 from .cross_tab import queue_logout
 from .delivery import is_enabled
-from .identity import logout_calls
+from .identity import logout_calls, unwrapped
 from .memo import Memo
 from .visit import Visit
 
@@ -195,6 +195,7 @@ def at_request_start(request: HttpRequest, visit: Visit, user: Any) -> None:
     the identity change too, so their identity replaces what was attached."""
     if not may_act(request):
         return  # no user read: a visitor whose sign-in ended costs no session
+    user = unwrapped(user)
     if signed_in(user) and fingerprint(user) in {mark.who for mark in marks(request)}:
         return
     if not is_on(request):
@@ -236,6 +237,7 @@ def at_response(request: HttpRequest, response: HttpResponseBase, user: Any) -> 
     latest = _newest(marks(request))
     if not has_session(request) and (latest is None or latest.who == NOBODY):
         return  # anonymous, and the cookie has nothing to change: no user read
+    user = unwrapped(user)
     if signed_in(user):
         wanted = fingerprint(user)
         if latest is None or latest.who != wanted or _now() - latest.written > REWRITE_AFTER_MS:
