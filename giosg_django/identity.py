@@ -7,7 +7,6 @@ does not identify the visitor as the profile it shows.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from django.apps import apps
@@ -148,16 +147,13 @@ def logout_calls(config: GiosgSettings) -> tuple[Call, ...]:
     """What a logout does in the browser, per CLOSE_CHAT_ON_LOGOUT/CLEAR_VARIABLES_ON_LOGOUT:
     queued on logout (and when a session ended without one), and run by the page client of
     the site's other pages (CROSS_TAB_LOGOUT)."""
-    return _logout_calls(
-        bool(config["CLOSE_CHAT_ON_LOGOUT"]), bool(config["CLEAR_VARIABLES_ON_LOGOUT"])
-    )
+    return config.derived(_logout_calls)
 
 
-@functools.lru_cache(maxsize=4)
-def _logout_calls(close: bool, clear: bool) -> tuple[Call, ...]:
+def _logout_calls(config: GiosgSettings) -> tuple[Call, ...]:
     parts = []
-    if close:
+    if config["CLOSE_CHAT_ON_LOGOUT"]:
         parts.append(calls.chat_close(hide=True))
-    if clear:
+    if config["CLEAR_VARIABLES_ON_LOGOUT"]:
         parts.append(calls.visitor_remove_all())
     return tuple(parts)

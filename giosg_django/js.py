@@ -25,6 +25,7 @@ _HTML_UNSAFE = str.maketrans({"<": "\\u003C", ">": "\\u003E", "&": "\\u0026"})
 _PROTO_MEMBER = re.compile(r'(?<=[{,])"__proto__":')
 
 _ENCODER = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+_encode_string = json.encoder.encode_basestring_ascii  # what _ENCODER does with a str
 
 # giosg's own queue function, as its loader defines it when the page has none yet, except for
 # typeof where the loader has `w[o]||`: an element with id="_giosg" (a named element, found on
@@ -37,7 +38,9 @@ QUEUE = (
 
 def dumps(value: Any) -> str:
     """``value`` (already plain JSON data) as a JS expression safe inside an inline script."""
-    text = _ENCODER.encode(value)
+    # A string (most arguments, and every token) as the encoder itself writes one, without
+    # its Python-level dispatch.
+    text = _encode_string(value) if type(value) is str else _ENCODER.encode(value)
     if "<" in text or ">" in text or "&" in text:
         text = text.translate(_HTML_UNSAFE)
     if "__proto__" in text:

@@ -161,7 +161,10 @@ def sign(variables: Mapping[str, Any], *, key: SigningKey, algorithm: str, ttl: 
 def _reuse_key(variables: Mapping[str, Any], algorithm: str, ttl: int) -> tuple[Any, ...] | None:
     """What identifies a token for reuse: the variables with their types, the algorithm and
     ``ttl``; ``None`` when a value is not a str, int, bool or None (signed each time)."""
-    items = tuple((name, type(value), value) for name, value in variables.items())
-    if not all(kind in _REUSABLE_TYPES for _, kind, _ in items):
-        return None
-    return (algorithm, ttl, items)
+    items: list[Any] = [algorithm, ttl]
+    for name, value in variables.items():  # a loop: this runs on every signed-in page
+        kind = type(value)
+        if kind not in _REUSABLE_TYPES:
+            return None
+        items += (name, kind, value)
+    return tuple(items)

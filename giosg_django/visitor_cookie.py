@@ -39,6 +39,7 @@ there, and it is never set for an anonymous visitor. With ``ENABLED`` false for 
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any, NamedTuple, cast
 
@@ -88,6 +89,9 @@ def _forget(*, setting: str, **kwargs: Any) -> None:
     if setting in ("SECRET_KEY", "SECRET_KEY_FALLBACKS"):
         _FINGERPRINTS.clear()
         _VERIFIED.clear()
+    if setting in _SESSION_SETTINGS:
+        cookie_name.cache_clear()
+        lifetime.cache_clear()
 
 
 def fingerprint(user: Any) -> str:
@@ -99,10 +103,17 @@ def fingerprint(user: Any) -> str:
     return found
 
 
+# The session settings the cookie follows, read once (each read of ``settings`` goes through
+# its lazy proxy) and again when a test overrides them.
+_SESSION_SETTINGS = ("SESSION_COOKIE_SECURE", "SESSION_COOKIE_AGE")
+
+
+@functools.cache
 def cookie_name() -> str:
     return SECURE_COOKIE_NAME if settings.SESSION_COOKIE_SECURE else COOKIE_NAME
 
 
+@functools.cache
 def lifetime() -> int:
     """Seconds the cookie lives, and how old a value may be and still count."""
     return int(settings.SESSION_COOKIE_AGE) + MARGIN
@@ -160,7 +171,7 @@ def _values(request: HttpRequest) -> list[str]:
 
 def marks(request: HttpRequest) -> list[Mark]:
     """The request's values of the cookie that the server wrote."""
-    found: list[Mark] | None = getattr(request, _MARKS, None)
+    found: list[Mark] | None = request.__dict__.get(_MARKS)
     if found is None:
         found = [mark for mark in map(read, _values(request)) if mark is not None]
         setattr(request, _MARKS, found)
@@ -168,7 +179,9 @@ def marks(request: HttpRequest) -> list[Mark]:
 
 
 def _newest(found: list[Mark]) -> Mark | None:
-    return max(found, key=lambda mark: mark.written, default=None)
+    if len(found) < 2:  # the usual case
+        return found[0] if found else None
+    return max(found, key=lambda mark: mark.written)
 
 
 def may_act(request: HttpRequest) -> bool:
@@ -196,8 +209,10 @@ def at_request_start(request: HttpRequest, visit: Visit, user: Any) -> None:
     if not may_act(request):
         return  # no user read: a visitor whose sign-in ended costs no session
     user = unwrapped(user)
-    if signed_in(user) and fingerprint(user) in {mark.who for mark in marks(request)}:
-        return
+    if signed_in(user):
+        who = fingerprint(user)
+        if any(mark.who == who for mark in marks(request)):
+            return
     if not is_on(request):
         return
     queue_logout(request, visit)
