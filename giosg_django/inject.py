@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, cast
+from typing import cast
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
@@ -19,7 +19,7 @@ from .conf import get_config
 from .faults import contained
 from .htmx import is_htmx
 from .render import csp_nonce, giosg_visitor
-from .visit import Visit
+from .visit import Visit, visit_of
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
@@ -87,10 +87,12 @@ def is_page(request: HttpRequest, response: HttpResponseBase) -> bool:
     return content_type(response) in HTML_TYPES
 
 
-def before_view(request: HttpRequest, visit: Visit) -> None:
-    """With AUTO_INJECT, before a view that is not exempt runs: a CSP middleware after this
-    one writes its header before we inject, so the nonce must exist by then to be in it."""
-    if not visit.exempt:
+def before_view(request: HttpRequest) -> None:
+    """With AUTO_INJECT (the middleware's process_view), before a view that is not exempt: a
+    CSP middleware after ours writes its header before we inject, so the nonce must exist by
+    then to be in it."""
+    visit = visit_of(request)
+    if visit is not None and not visit.exempt:
         with contained("reading the CSP nonce"):
             csp_nonce(request)
 

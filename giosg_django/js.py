@@ -107,7 +107,9 @@ if re.search(r"</script|<script|<!--", CLIENT, re.IGNORECASE):
 def client_start(logout_calls: Sequence[Sequence[Any]]) -> str:
     """The page client, then the start of the glue that passes it this page's data: the
     logout calls as JSON data, then (``client``) the render time (server time, ms)."""
-    return CLIENT + CLIENT_GLOBAL + '.start({"logoutCalls":' + dumps(logout_calls) + ',"renderedAt":'
+    return (
+        CLIENT + CLIENT_GLOBAL + '.start({"logoutCalls":' + dumps(logout_calls) + ',"renderedAt":'
+    )
 
 
 def client(render_time_ms: int, logout_calls: Sequence[Sequence[Any]]) -> str:

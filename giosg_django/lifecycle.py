@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponseBase
 from . import cross_tab, inject, visitor_cookie
 from .conf import get_config
 from .faults import contained
+from .storage import get_storage
 from .visit import Visit
 
 # Made once (``contained`` holds no state of its own): both run on every request.
@@ -39,6 +40,12 @@ def end_calls_project_code(request: HttpRequest) -> bool:
     with _END_FAILED:
         return visitor_cookie.needs_user(request) and _enabled_is_code()
     return False
+
+
+def is_quiet(request: HttpRequest) -> bool:
+    """A visitor with nothing stored and no sign-in to watch (anonymous, and never signed in
+    in this browser): most requests, which then skip every giosg step but the view's own."""
+    return not get_storage().may_hold(request) and not visitor_cookie.is_present(request)
 
 
 def at_request_start(request: HttpRequest, visit: Visit, user: Any) -> None:

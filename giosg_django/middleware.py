@@ -1,7 +1,9 @@
-"""``GiosgMiddleware``: starts each request's :class:`~giosg_django.visit.Visit` (which sets
-``request.giosg``), and once the view has answered, has the response's giosg work done: the
-htmx header or the auto-inject, the ends of a sign-in, the cache headers, and the calls that
-must wait stored back. It orchestrates only: each step lives in the module named after it.
+"""``GiosgMiddleware``: sets ``request.giosg`` (its :class:`~giosg_django.visit.Visit` is made
+on first use), loads what waits for the visitor, and once the view has answered, has the
+response's giosg work done: the htmx header or the auto-inject, the ends of a sign-in, the
+cache headers, and the calls that must wait stored back. It orchestrates only: each step
+lives in the module named after it. A quiet visitor (``lifecycle.is_quiet``) whose request
+used nothing of giosg costs one small object.
 
 ``__call__`` and ``__acall__`` share the synchronous helpers ``render_step`` and
 ``after_view``, as django-browser-reload's ``maybe_inject``; the async path awaits only the
@@ -18,13 +20,13 @@ from typing import Any, cast
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 
-from . import htmx, inject, lifecycle, shared_cache, visitor_cookie
+from . import htmx, inject, lifecycle, shared_cache
+from .api import Giosg
 from .calls import Call
 from .conf import get_config
 from .faults import contained
 from .storage import STORE_FAILED, get_storage
-from .api import Giosg
-from .visit import Visit, attach, visit_of
+from .visit import Visit, attach
 
 
 class GiosgMiddleware:
@@ -51,11 +53,11 @@ class GiosgMiddleware:
         if self.async_mode:
             return self.__acall__(request)
         giosg = attach(request)
-        if not is_quiet(request):
-            visit = giosg._visit
+        if not lifecycle.is_quiet(request):
+            started = giosg._visit
             # Load what waits now: login() and logout() flush the session during the view.
-            visit.load(get_storage())
-            lifecycle.at_request_start(request, visit, getattr(request, "user", None))
+            started.load(get_storage())
+            lifecycle.at_request_start(request, started, getattr(request, "user", None))
         response = cast(HttpResponseBase, self.get_response(request))
         visit = response_visit(request, giosg)
         if visit is None:
@@ -71,7 +73,7 @@ class GiosgMiddleware:
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         giosg = attach(request)
         visit = giosg._visit  # the user is resolved on every request here (below)
-        if not is_quiet(request):
+        if not lifecycle.is_quiet(request):
             await visit.aload(get_storage())
         if hasattr(request, "auser"):
             # request.user is lazy and synchronous; resolve it here so giosg's identity can be
@@ -85,8 +87,7 @@ class GiosgMiddleware:
             start_step()
         get_response = cast(Callable[[HttpRequest], Awaitable[HttpResponseBase]], self.get_response)
         response = await get_response(request)
-        visit = response_visit(request, giosg)
-        if visit is None:
+        if response_visit(request, giosg) is None:
             return response
         step = render_step(request, visit, response)
         if step is not None:
@@ -103,18 +104,12 @@ class GiosgMiddleware:
     def _process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> None:
-        before_view(request)
+        inject.before_view(request)
 
     async def _aprocess_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> None:
-        before_view(request)
-
-
-def is_quiet(request: HttpRequest) -> bool:
-    """A visitor with nothing stored and no sign-in to watch (anonymous, and never signed in
-    in this browser): most requests, which then skip every step but the view's own."""
-    return not get_storage().may_hold(request) and not visitor_cookie.is_present(request)
+        inject.before_view(request)
 
 
 def response_visit(request: HttpRequest, giosg: Giosg) -> Visit | None:
@@ -126,13 +121,6 @@ def response_visit(request: HttpRequest, giosg: Giosg) -> Visit | None:
     if giosg._started is None and not get_config()["AUTO_INJECT"]:
         return None
     return giosg._visit
-
-
-def before_view(request: HttpRequest) -> None:
-    """With AUTO_INJECT, before a view that is not exempt: have the CSP nonce."""
-    visit = visit_of(request)
-    if visit is not None:
-        inject.before_view(request, visit)
 
 
 def render_step(

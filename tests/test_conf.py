@@ -121,6 +121,22 @@ def test_override_settings_as_decorator() -> None:
     assert get_config()["HOST"] == "https://service.giosg.test"
 
 
+def test_derived_values_are_made_once_per_settings() -> None:
+    """``derived``: text every page would build from constant settings, made once; a change of
+    settings makes it again from the new ones."""
+    made: list[str] = []
+
+    def company(config: Any) -> str:
+        made.append(config["COMPANY_ID"])
+        return f"company {config['COMPANY_ID']}"
+
+    assert get_config().derived(company) == get_config().derived(company) == "company test-company"
+    with giosg(COMPANY_ID="other"):
+        assert get_config().derived(company) == "company other"
+    assert get_config().derived(company) == "company test-company"
+    assert made == ["test-company", "other", "test-company"]
+
+
 def test_other_settings_keep_the_cache() -> None:
     before = get_config()
     with override_settings(DEBUG=True):

@@ -259,3 +259,32 @@ def test_giosg_token_settings_callable_fails(ada: Any) -> None:
 
     with giosg(SIGNING_KEY=broken), pytest.raises(CommandError, match="A GIOSG setting failed"):
         call_command("giosg_token", "ada")
+
+
+# --- request.user read through its lazy proxy, afresh on every use ----------------------------
+
+
+def test_the_identity_is_of_the_user_the_view_leaves_on_the_request(
+    ada: Any, bob: Any, js_engine: Any
+) -> None:
+    """giosg reads the object behind request.user's SimpleLazyObject, never kept: a view (or
+    a middleware) that puts another user on the request is identified as that user."""
+    from django.template import engines
+    from django.utils.functional import SimpleLazyObject
+
+    from giosg_django.middleware import GiosgMiddleware
+
+    template = engines["django"].from_string("{% load giosg %}<p>{% giosg_visitor %}</p>")
+
+    def view(request: Any) -> Any:
+        from django.http import HttpResponse
+
+        first = template.render({}, request)
+        request.user = SimpleLazyObject(lambda: bob)
+        return HttpResponse(first + template.render({}, request))
+
+    request = RequestFactory().get("/")
+    request.user = SimpleLazyObject(lambda: ada)
+    response = GiosgMiddleware(view)(request)
+    submits = [args[2] for args in queue(js_engine, response) if args[:2] == ["visitor", "submit"]]
+    assert [variables["username"] for variables in submits] == ["Ada Lovelace", "bob"]

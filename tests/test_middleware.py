@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync, iscoroutinefunction
+from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpResponse
 from django.test import AsyncClient, Client, RequestFactory
 
@@ -58,3 +59,51 @@ def test_sync_path_behaves_the_same(js_engine: Any) -> None:
     client.get("/queue/b/json/")
     assert page_goals(js_engine, client.get("/async/page/")) == ["a", "b", "from-async-page"]
     assert page_goals(js_engine, client.get("/page/")) == []
+
+
+# --- what a request that needs nothing costs ----------------------------------------------
+
+
+def test_an_anonymous_visitor_with_nothing_waiting_makes_no_visit() -> None:
+    """No session key, no giosg cookie: no store read, no sign-in step, no Visit made; the
+    response is the view's own."""
+    request = RequestFactory().get("/")
+    request.session = SessionStore()
+    answer = HttpResponse("{}", content_type="application/json")
+    assert GiosgMiddleware(lambda request: answer)(request) is answer
+    assert isinstance(request.giosg, Giosg) and request.giosg._started is None
+    assert not answer.has_header("Cache-Control") and not answer.cookies
+    assert not request.session.accessed
+
+
+def test_the_visit_is_made_on_first_use_and_then_kept() -> None:
+    seen = []
+
+    def view(request: Any) -> HttpResponse:
+        request.giosg.goal.matches("g")
+        seen.append(request.giosg._started)
+        return HttpResponse()
+
+    request = RequestFactory().get("/")
+    GiosgMiddleware(view)(request)
+    assert seen[0] is not None and request.giosg._visit is seen[0]
+    assert [call.name for call in seen[0].calls] == ["goal.matches"]
+
+
+@pytest.mark.parametrize("auto_inject", [False, True])
+def test_process_view_only_with_auto_inject(settings: Any, auto_inject: bool) -> None:
+    """Django calls a process_view hook on every request, so there is one only when
+    AUTO_INJECT needs it (the CSP nonce before an inner CSP middleware writes its header); on
+    the async path it is a coroutine function, which Django awaits instead of using a thread."""
+    settings.GIOSG = {**settings.GIOSG, "AUTO_INJECT": auto_inject}
+
+    async def async_view(request: Any) -> HttpResponse:
+        return HttpResponse()
+
+    sync = GiosgMiddleware(lambda request: HttpResponse())
+    asynchronous = GiosgMiddleware(async_view)
+    assert hasattr(sync, "process_view") is auto_inject
+    assert hasattr(asynchronous, "process_view") is auto_inject
+    if auto_inject:
+        assert not iscoroutinefunction(sync.process_view)
+        assert iscoroutinefunction(asynchronous.process_view)

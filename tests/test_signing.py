@@ -224,6 +224,8 @@ def test_reuse_keeps_memory_bounded(monkeypatch: Any) -> None:
         signing.sign({"n": n}, key=key, algorithm="HS256", ttl=600)
     assert len(key._tokens) == signing.TOKENS_PER_KEY
     # The newest are kept: the last user signs nothing new.
-    newest = signing.sign({"n": signing.TOKENS_PER_KEY * 2 - 1}, key=key, algorithm="HS256", ttl=600)
+    newest = signing.sign(
+        {"n": signing.TOKENS_PER_KEY * 2 - 1}, key=key, algorithm="HS256", ttl=600
+    )
     assert (newest, 1_700_000_600) == key._tokens.newest()
     assert "eyJ" not in repr(key._tokens) + repr(key) + str(key)

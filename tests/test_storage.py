@@ -182,3 +182,20 @@ def test_a_stored_sign_flag_must_be_a_bool_or_none(flag: Any) -> None:
 
     with pytest.raises(ValueError, match="bad sign flag"):
         Call.from_session(["goal", "matches", ["g"], flag])
+
+
+def test_may_hold_only_with_a_session_key() -> None:
+    """The middleware asks ``may_hold`` before ``load``: a visitor whose session has no key
+    (or a request without sessions) can have nothing stored, and costs no load."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import RequestFactory
+
+    from giosg_django.storage import SessionStorage
+
+    storage = SessionStorage()
+    request = RequestFactory().get("/")
+    assert storage.may_hold(request) is False  # no SessionMiddleware
+    request.session = SessionStore()
+    assert storage.may_hold(request) is False
+    request.session = SessionStore(session_key="a" * 32)
+    assert storage.may_hold(request) is True

@@ -386,3 +386,33 @@ def test_async_path_calls_an_enabled_hook_that_queries_the_database_in_a_thread(
     calls = page_calls(js_engine, response)
     assert calls[:2] == [CLOSE, CLEAR]
     assert who(response.cookies[COOKIE_NAME].value) == visitor_cookie.fingerprint(bob)
+
+
+# --- the HMACs kept per process (memo) ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_kept_verdicts_and_fingerprints_follow_secret_key(ada: Any) -> None:
+    """Whether the server wrote a value, and whom a fingerprint names, are kept per process
+    (an HMAC each, on every page): a SECRET_KEY change drops them, so a value the old key
+    signed no longer counts, and a fallback key still verifies as Django's signer does."""
+    old_fingerprint = visitor_cookie.fingerprint(ada)
+    value = visitor_cookie.cookie_value(old_fingerprint)
+    assert who(value) == old_fingerprint  # kept now
+    with override_settings(SECRET_KEY="another-secret-key-" + "x" * 40):
+        assert who(value) is None
+        assert visitor_cookie.fingerprint(ada) != old_fingerprint
+    with override_settings(
+        SECRET_KEY="another-secret-key-" + "x" * 40, SECRET_KEY_FALLBACKS=[settings.SECRET_KEY]
+    ):
+        assert who(value) == old_fingerprint
+    assert who(value) == old_fingerprint and visitor_cookie.fingerprint(ada) == old_fingerprint
+
+
+def test_a_long_planted_value_is_verified_each_time_never_kept() -> None:
+    """Memory stays bounded by what the server writes (~90 characters a value)."""
+    kept = len(visitor_cookie._VERIFIED)
+    planted = "x" * 4000
+    assert visitor_cookie.read(planted) is None
+    assert visitor_cookie.read("y" * 100) is None
+    assert len(visitor_cookie._VERIFIED) == kept + 1  # the short one only
