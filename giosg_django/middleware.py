@@ -21,12 +21,11 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.http import HttpRequest, HttpResponseBase
 
 from . import htmx, inject, lifecycle, shared_cache
-from .api import Giosg
 from .calls import Call
 from .conf import get_config
 from .faults import contained
 from .storage import STORE_FAILED, get_storage
-from .visit import Visit, attach
+from .visit import Visit, attach, response_visit
 
 
 class GiosgMiddleware:
@@ -59,7 +58,7 @@ class GiosgMiddleware:
             started.load(get_storage())
             lifecycle.at_request_start(request, started, getattr(request, "user", None))
         response = cast(HttpResponseBase, self.get_response(request))
-        visit = response_visit(request, giosg)
+        visit = response_visit(giosg)
         if visit is None:
             return response
         step = render_step(request, visit, response)
@@ -87,7 +86,7 @@ class GiosgMiddleware:
             start_step()
         get_response = cast(Callable[[HttpRequest], Awaitable[HttpResponseBase]], self.get_response)
         response = await get_response(request)
-        if response_visit(request, giosg) is None:
+        if response_visit(giosg) is None:
             return response
         step = render_step(request, visit, response)
         if step is not None:
@@ -112,17 +111,6 @@ class GiosgMiddleware:
         inject.before_view(request)
 
 
-def response_visit(request: HttpRequest, giosg: Giosg) -> Visit | None:
-    """The visit whose response has giosg work to do; ``None`` when the visitor was quiet and
-    nothing used giosg during the request (no render, no call queued, no login() or logout(),
-    whose receivers queue calls) and no page is auto-injected: the response is then left as
-    the view made it. A session signed in without login() gets its cookie on its next
-    request, which is no longer quiet."""
-    if giosg._started is None and not get_config()["AUTO_INJECT"]:
-        return None
-    return giosg._visit
-
-
 def render_step(
     request: HttpRequest, visit: Visit, response: HttpResponseBase
 ) -> Callable[[], None] | None:
@@ -145,6 +133,11 @@ def after_view(
     lifecycle.at_response(request, visit, response, user)
     if not visit.has_work():
         return None  # the common case: nothing queued, loaded or rendered
+    if not visit.calls and not visit.held_any:
+        # A signed-in visitor's page: the identity alone, nothing to deliver or store.
+        with STORE_FAILED:
+            shared_cache.make_private(request, response)
+        return None
     with STORE_FAILED:
         visit.delivered = visit.find_delivered(response, page=inject.is_page(request, response))
         if visit.private:

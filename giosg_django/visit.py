@@ -113,7 +113,7 @@ class Visit:
 
     def batch(self) -> list[Call]:
         """The queued calls no script covers yet, for the next ``{% giosg_visitor %}``."""
-        return self.calls[self.rendered_upto :]
+        return self.calls[self.rendered_upto :] if self.calls else []
 
     def rendered(self, html: str, covered: int, sent: list[Sent]) -> None:
         """A script of this visitor's calls or identity: ``covered`` calls of the batch."""
@@ -188,6 +188,17 @@ def attach(request: HttpRequest) -> Giosg:
 def start(request: HttpRequest) -> Visit:
     """A new visit for ``request``, with ``request.giosg`` set to its public API."""
     return attach(request)._visit
+
+
+def response_visit(giosg: Giosg) -> Visit | None:
+    """After the view: the visit whose response has giosg work to do; ``None`` when the
+    visitor was quiet (``lifecycle.is_quiet``) and nothing used giosg during the request (no
+    render, no call queued, no login() or logout(), whose receivers queue calls) and no page
+    is auto-injected: the response is left as the view made it. A session signed in without
+    login() gets its cookie on its next request, which is no longer quiet."""
+    if giosg._started is None and not get_config()["AUTO_INJECT"]:
+        return None
+    return giosg._visit
 
 
 def visit_of(request: Any) -> Visit | None:
