@@ -110,7 +110,8 @@ class Giosg:
         return GoalAPI(self)
 
     def __repr__(self) -> str:
-        return f"<Giosg queued={[call.name for call in self._visit.calls]}>"
+        visit = self._started  # a repr never makes the visit
+        return f"<Giosg queued={[call.name for call in visit.calls] if visit else []}>"
 
     def add(self, call: Call) -> None:
         """Queue a call built with :mod:`giosg_django.calls` (the namespaces do this)."""

@@ -5,7 +5,8 @@ change clears it): a token for a user's variables (``signing``), whether the ser
 cookie value and whom a user's fingerprint names (``visitor_cookie``). It holds at most
 ``size`` entries and drops the oldest first, so memory does not grow with visitors; a lost
 entry only costs the work again. Safe for every thread: a lookup is one ``dict.get``, and
-writes take a lock.
+writes take a lock; a result computed while another thread cleared the memo (the settings it
+depends on changed) is not kept.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ V = TypeVar("V")
 
 
 class Memo(Generic[K, V]):
-    __slots__ = ("_entries", "_lock", "size")
+    __slots__ = ("_entries", "_lock", "generation", "size")
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._entries: dict[K, V] = {}
         self._lock = threading.Lock()
+        # Counts the clears: a result computed under settings that a clear has since dropped
+        # is not kept (``put(..., since=)``).
+        self.generation = 0
 
     def __repr__(self) -> str:
         # Never the entries: they may be tokens or cookie values.
@@ -35,9 +39,12 @@ class Memo(Generic[K, V]):
     def get(self, key: K) -> V | None:
         return self._entries.get(key)
 
-    def put(self, key: K, value: V) -> V:
-        """Keep ``value`` for ``key`` (as the newest entry); returns ``value``."""
+    def put(self, key: K, value: V, *, since: int | None = None) -> V:
+        """Keep ``value`` for ``key`` (as the newest entry); returns ``value``. With ``since``
+        (``generation`` read before computing ``value``), only if no clear came in between."""
         with self._lock:
+            if since is not None and since != self.generation:
+                return value
             entries = self._entries
             entries.pop(key, None)
             while len(entries) >= self.size:
@@ -52,3 +59,4 @@ class Memo(Generic[K, V]):
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.generation += 1

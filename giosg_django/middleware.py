@@ -41,12 +41,8 @@ class GiosgMiddleware:
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
             markcoroutinefunction(self)
-        # A process_view hook costs every request a call: it is only needed by AUTO_INJECT (the
-        # CSP nonce must exist before an inner CSP middleware writes its header), and Django
-        # looks the hook up once, as it loads the middleware.
-        if get_config()["AUTO_INJECT"]:
-            # On the async path Django would run a sync hook in a thread: give it ours.
-            self.process_view = self._aprocess_view if self.async_mode else self._process_view
+            # Django runs a sync process_view in a thread on the async path: give it ours.
+            self.process_view = self.aprocess_view  # type: ignore[method-assign, assignment]
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.async_mode:
@@ -58,7 +54,7 @@ class GiosgMiddleware:
             started.load(get_storage())
             lifecycle.at_request_start(request, started, getattr(request, "user", None))
         response = cast(HttpResponseBase, self.get_response(request))
-        visit = response_visit(giosg)
+        visit = response_visit(request, giosg)
         if visit is None:
             return response
         step = render_step(request, visit, response)
@@ -86,7 +82,7 @@ class GiosgMiddleware:
             start_step()
         get_response = cast(Callable[[HttpRequest], Awaitable[HttpResponseBase]], self.get_response)
         response = await get_response(request)
-        if response_visit(giosg) is None:
+        if response_visit(request, giosg) is None:
             return response
         step = render_step(request, visit, response)
         if step is not None:
@@ -100,15 +96,19 @@ class GiosgMiddleware:
             visit.stored = await get_storage().asave(request, waiting)
         return response
 
-    def _process_view(
+    # Only AUTO_INJECT needs the view's turn (the CSP nonce must exist before an inner CSP
+    # middleware writes its header); read on every request, as a test may switch it on.
+    def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> None:
-        inject.before_view(request)
+        if get_config()["AUTO_INJECT"]:
+            inject.before_view(request)
 
-    async def _aprocess_view(
+    async def aprocess_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> None:
-        inject.before_view(request)
+        if get_config()["AUTO_INJECT"]:
+            inject.before_view(request)
 
 
 def render_step(

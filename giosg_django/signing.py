@@ -54,7 +54,7 @@ class SigningKey:
     __slots__ = ("_secret", "_tokens", "kind", "problem")
 
     _secret: bytes | None
-    _tokens: Memo[tuple[Any, ...], tuple[str, int]]
+    _tokens: Memo[tuple[Any, ...], tuple[str, int]] | None
     kind: str
     problem: str | None
 
@@ -64,7 +64,7 @@ class SigningKey:
         object.__setattr__(self, "_secret", secret)
         # Tokens signed with this key, for reuse (``sign``): (algorithm, ttl, variables) ->
         # (token, exp). Never shown: it is no part of repr() or str().
-        object.__setattr__(self, "_tokens", Memo(TOKENS_PER_KEY))
+        object.__setattr__(self, "_tokens", None)  # a Memo, made on the first token
         object.__setattr__(self, "kind", kind)
         object.__setattr__(self, "problem", problem)
 
@@ -144,8 +144,9 @@ def sign(variables: Mapping[str, Any], *, key: SigningKey, algorithm: str, ttl: 
         raise ValueError(f"TOKEN_TTL must be a positive int, not {ttl}")
     now = int(time.time())
     reuse = _reuse_key(variables, algorithm, ttl)
-    if reuse is not None:
-        made = key._tokens.get(reuse)
+    tokens = key._tokens
+    if reuse is not None and tokens is not None:
+        made = tokens.get(reuse)
         if made is not None and made[1] - now > ttl / 2:
             return made[0]
     exp = now + ttl
@@ -154,7 +155,10 @@ def sign(variables: Mapping[str, Any], *, key: SigningKey, algorithm: str, ttl: 
     signature = key.digest(signing_input, algorithm)
     token = (signing_input + b"." + base64url_encode(signature)).decode("ascii")
     if reuse is not None:
-        key._tokens.put(reuse, (token, exp))
+        if tokens is None:  # a race may make two: one is kept, the other's tokens are lost
+            tokens = Memo(TOKENS_PER_KEY)
+            object.__setattr__(key, "_tokens", tokens)
+        tokens.put(reuse, (token, exp))
     return token
 
 
@@ -164,7 +168,7 @@ def _reuse_key(variables: Mapping[str, Any], algorithm: str, ttl: int) -> tuple[
     items: list[Any] = [algorithm, ttl]
     for name, value in variables.items():  # a loop: this runs on every signed-in page
         kind = type(value)
-        if kind not in _REUSABLE_TYPES:
+        if kind not in _REUSABLE_TYPES or type(name) is not str:
             return None
         items += (name, kind, value)
     return tuple(items)

@@ -190,14 +190,16 @@ def start(request: HttpRequest) -> Visit:
     return attach(request)._visit
 
 
-def response_visit(giosg: Giosg) -> Visit | None:
+def response_visit(request: HttpRequest, giosg: Giosg) -> Visit | None:
     """After the view: the visit whose response has giosg work to do; ``None`` when the
-    visitor was quiet (``lifecycle.is_quiet``) and nothing used giosg during the request (no
-    render, no call queued, no login() or logout(), whose receivers queue calls) and no page
-    is auto-injected: the response is left as the view made it. A session signed in without
-    login() gets its cookie on its next request, which is no longer quiet."""
+    visitor was quiet (``lifecycle.is_quiet``), nothing used giosg during the request (no
+    render, no call queued, no login() or logout(), whose receivers queue calls), no page is
+    auto-injected and the view made no session (one signed in without login() gets the
+    visitor cookie now): the response is then left as the view made it."""
     if giosg._started is None and not get_config()["AUTO_INJECT"]:
-        return None
+        session = getattr(request, "session", None)
+        if session is None or session.session_key is None:
+            return None
     return giosg._visit
 
 

@@ -99,7 +99,9 @@ def fingerprint(user: Any) -> str:
     pk = str(user.pk)
     found = _FINGERPRINTS.get(pk)
     if found is None:
-        found = _FINGERPRINTS.put(pk, salted_hmac(_SALT, pk, algorithm="sha256").hexdigest()[:32])
+        since = _FINGERPRINTS.generation
+        found = salted_hmac(_SALT, pk, algorithm="sha256").hexdigest()[:32]
+        _FINGERPRINTS.put(pk, found, since=since)
     return found
 
 
@@ -137,9 +139,10 @@ def read(value: str) -> Mark | None:
     is older than the cookie's life)."""
     found = _VERIFIED.get(value)
     if found is None:
+        since = _VERIFIED.generation
         found = _verify(value)
         if len(value) <= _VERIFIED_UP_TO:
-            _VERIFIED.put(value, found)
+            _VERIFIED.put(value, found, since=since)
     if found is False:
         return None
     mark = cast(Mark, found)

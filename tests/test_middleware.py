@@ -90,20 +90,32 @@ def test_the_visit_is_made_on_first_use_and_then_kept() -> None:
     assert [call.name for call in seen[0].calls] == ["goal.matches"]
 
 
-@pytest.mark.parametrize("auto_inject", [False, True])
-def test_process_view_only_with_auto_inject(settings: Any, auto_inject: bool) -> None:
-    """Django calls a process_view hook on every request, so there is one only when
-    AUTO_INJECT needs it (the CSP nonce before an inner CSP middleware writes its header); on
-    the async path it is a coroutine function, which Django awaits instead of using a thread."""
-    settings.GIOSG = {**settings.GIOSG, "AUTO_INJECT": auto_inject}
+def test_auto_inject_switched_on_after_the_middleware_loaded_keeps_the_csp_nonce() -> None:
+    """process_view reads AUTO_INJECT on each request: switched on once the middleware chain
+    was loaded (a test's override_settings), the nonce still exists before an inner CSP
+    middleware writes its header, and the injected script carries it."""
+    pytest.importorskip("csp")
+    import re
 
-    async def async_view(request: Any) -> HttpResponse:
-        return HttpResponse()
+    from csp.constants import NONCE, SELF
+    from django.conf import settings
+    from django.test import override_settings
 
-    sync = GiosgMiddleware(lambda request: HttpResponse())
-    asynchronous = GiosgMiddleware(async_view)
-    assert hasattr(sync, "process_view") is auto_inject
-    assert hasattr(asynchronous, "process_view") is auto_inject
-    if auto_inject:
-        assert not iscoroutinefunction(sync.process_view)
-        assert iscoroutinefunction(asynchronous.process_view)
+    giosg = "giosg_django.middleware.GiosgMiddleware"
+    overrides = {
+        "MIDDLEWARE": [
+            *(m for m in settings.MIDDLEWARE if m != giosg),
+            giosg,
+            "csp.middleware.CSPMiddleware",
+        ],
+        "CONTENT_SECURITY_POLICY": {"DIRECTIVES": {"default-src": [SELF], "script-src": [NONCE]}},
+    }
+    with override_settings(**overrides, GIOSG={**settings.GIOSG, "AUTO_INJECT": False}):
+        client = Client()
+        client.get("/plain/")  # the chain is loaded with AUTO_INJECT off
+        with override_settings(GIOSG={**settings.GIOSG, "AUTO_INJECT": True}):
+            response = client.get("/inject/full/")
+    nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"])
+    assert nonce is not None
+    scripts = re.findall(r"<script[^>]*>(?:(?!</script>).)*_giosg", response.content.decode(), re.S)
+    assert scripts and all(s.startswith(f'<script nonce="{nonce.group(1)}">') for s in scripts)

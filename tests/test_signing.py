@@ -214,7 +214,7 @@ def test_variables_with_nested_or_float_values_are_signed_each_time(monkeypatch:
     for variables in ({"x": -0.0}, {"x": 0.0}, {"x": [1, {"a": 2}]}, VARIABLES):
         expected = jwt.encode({**variables, "exp": 1_700_000_600}, KEY, algorithm="HS256")
         assert signing.sign(variables, key=key, algorithm="HS256", ttl=600) == expected
-    assert len(key._tokens) == 0
+    assert key._tokens is None  # none was kept
 
 
 def test_reuse_keeps_memory_bounded(monkeypatch: Any) -> None:
@@ -222,10 +222,22 @@ def test_reuse_keeps_memory_bounded(monkeypatch: Any) -> None:
     key = held(KEY)
     for n in range(signing.TOKENS_PER_KEY * 2):
         signing.sign({"n": n}, key=key, algorithm="HS256", ttl=600)
-    assert len(key._tokens) == signing.TOKENS_PER_KEY
+    assert key._tokens is not None and len(key._tokens) == signing.TOKENS_PER_KEY
     # The newest are kept: the last user signs nothing new.
     newest = signing.sign(
         {"n": signing.TOKENS_PER_KEY * 2 - 1}, key=key, algorithm="HS256", ttl=600
     )
     assert (newest, 1_700_000_600) == key._tokens.newest()
     assert "eyJ" not in repr(key._tokens) + repr(key) + str(key)
+
+
+def test_names_that_are_not_strings_are_never_looked_up(monkeypatch: Any) -> None:
+    """1 == True as dict keys, but JSON writes "1" and "true": such names sign each time."""
+    clock(monkeypatch, 1_700_000_000.0)
+    key = held(KEY)
+    signing.sign({1: "x"}, key=key, algorithm="HS256", ttl=600)  # type: ignore[dict-item]
+    token = signing.sign({True: "x"}, key=key, algorithm="HS256", ttl=600)  # type: ignore[dict-item]
+    assert jwt.decode(token, KEY, algorithms=["HS256"], options={"verify_exp": False}) == {
+        "true": "x",
+        "exp": 1_700_000_600,
+    }

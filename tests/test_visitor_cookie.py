@@ -416,3 +416,65 @@ def test_a_long_planted_value_is_verified_each_time_never_kept() -> None:
     assert visitor_cookie.read(planted) is None
     assert visitor_cookie.read("y" * 100) is None
     assert len(visitor_cookie._VERIFIED) == kept + 1  # the short one only
+
+
+@pytest.mark.django_db
+def test_a_fallback_key_removed_alone_drops_the_kept_verdicts(ada: Any) -> None:
+    """A value signed with a key that became a fallback, then was removed from the fallbacks
+    (SECRET_KEY unchanged), no longer counts."""
+    new_key = "the-new-secret-key-" + "n" * 40
+    value = visitor_cookie.cookie_value(visitor_cookie.fingerprint(ada))
+    with override_settings(SECRET_KEY=new_key, SECRET_KEY_FALLBACKS=[settings.SECRET_KEY]):
+        assert who(value) is not None
+        with override_settings(SECRET_KEY_FALLBACKS=[]):
+            assert who(value) is None
+
+
+@pytest.mark.django_db
+def test_a_quiet_request_that_signs_in_without_login_gets_the_cookie(ada: Any) -> None:
+    """An anonymous visitor with nothing waiting (no Visit made) whose view writes a signed-in
+    session itself (no login(), so no receiver ran): the cookie is written on that response."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from giosg_django.middleware import GiosgMiddleware
+
+    def view(request: Any) -> HttpResponse:
+        request.session[SESSION_KEY] = str(ada.pk)
+        request.session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        request.session[HASH_SESSION_KEY] = ada.get_session_auth_hash()
+        request.session.save()
+        request.user = ada
+        return HttpResponse("ok")
+
+    request = RequestFactory().get("/")
+    request.session = SessionStore()
+    request.user = AnonymousUser()
+    response = GiosgMiddleware(view)(request)
+    assert who(response.cookies[COOKIE_NAME].value) == visitor_cookie.fingerprint(ada)
+
+
+@pytest.mark.django_db
+def test_a_quiet_request_that_logs_in_gets_the_cookie_and_stores_the_change(ada: Any) -> None:
+    from django.contrib.auth import login
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from giosg_django.middleware import GiosgMiddleware
+    from giosg_django.storage import SESSION_KEY as PENDING
+
+    def view(request: Any) -> HttpResponse:
+        login(request, ada, backend="django.contrib.auth.backends.ModelBackend")
+        return HttpResponse(status=302)
+
+    request = RequestFactory().post("/")
+    request.session = SessionStore()
+    request.user = AnonymousUser()
+    response = GiosgMiddleware(view)(request)
+    assert who(response.cookies[COOKIE_NAME].value) == visitor_cookie.fingerprint(ada)
+    assert request.session.get(PENDING)  # the identity change waits for the next page
