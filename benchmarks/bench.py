@@ -94,18 +94,6 @@ def call(handler: WSGIHandler, path: str, cookie: str = "") -> Callable[[Any], N
     return run
 
 
-def compare(
-    with_giosg: Callable[[Any], Any],
-    baseline: Callable[[Any], Any],
-    n: int,
-    rounds: int,
-    make_arg: Callable[[], Any] = lambda: None,
-) -> tuple[float, float]:
-    """Seconds per call of each side (see ``compare_many``)."""
-    a, b = compare_many([with_giosg, baseline], n, rounds, make_arg)
-    return a, b
-
-
 def compare_many(
     sides: list[Callable[[Any], Any]],
     n: int,

@@ -114,7 +114,12 @@ def client_start(logout_calls: Sequence[Sequence[Any]]) -> str:
 
 def client(render_time_ms: int, logout_calls: Sequence[Sequence[Any]]) -> str:
     """The page client with this page's data (``client_start`` and the render time)."""
-    return client_start(logout_calls) + str(render_time_ms) + "});"
+    return with_render_time(client_start(logout_calls), render_time_ms)
+
+
+def with_render_time(start: str, render_time_ms: int) -> str:
+    """The end of the glue ``client_start`` began: the page's render time (server time, ms)."""
+    return start + str(render_time_ms) + "});"
 
 
 def unless_stale(statements: str) -> str:

@@ -63,7 +63,7 @@ def client_js(visit: Visit | None, request: HttpRequest | None, config: GiosgSet
         if visit.client_rendered:
             return ""
         visit.client_rendered = True
-    return config.derived(_client_start) + str(int(time.time() * 1000)) + "});"
+    return js.with_render_time(config.derived(_client_start), int(time.time() * 1000))
 
 
 def _client_start(config: GiosgSettings) -> str:

@@ -92,21 +92,19 @@ class SessionStorage(PendingStorage):
     """
 
     def may_hold(self, request: HttpRequest) -> bool:
-        # A session without a key holds nothing: do not create or load one.
-        session = getattr(request, "session", None)
-        return session is not None and session.session_key is not None
+        return keyed_session(request) is not None
 
     def load(self, request: HttpRequest) -> Loaded:
-        session = getattr(request, "session", None)
-        if session is not None and session.session_key is not None:
+        session = keyed_session(request)
+        if session is not None:
             with LOAD_FAILED:
                 stored = session.get(SESSION_KEY)
                 return Loaded(decode(stored), stored is not None)
         return NOTHING
 
     async def aload(self, request: HttpRequest) -> Loaded:
-        session = getattr(request, "session", None)
-        if session is not None and session.session_key is not None:
+        session = keyed_session(request)
+        if session is not None:
             with LOAD_FAILED:
                 stored = await session.aget(SESSION_KEY)
                 return Loaded(decode(stored), stored is not None)
@@ -114,34 +112,29 @@ class SessionStorage(PendingStorage):
 
     def save(self, request: HttpRequest, calls: list[Call]) -> list[Call] | None:
         session, kept = _stage(request, calls)
-        if session is not None:
-            key_before = session.session_key
-            with WRITE_FAILED:
-                try:
-                    session.save()
-                except Exception:
-                    _forget(session)
-                    raise
-                _written(session, key_before)
-                return kept
-            return None
-        return kept
+        if session is None:
+            return kept
+        with WRITE_FAILED, _Writing(session):
+            session.save()
+            return kept
+        return None
 
     async def asave(self, request: HttpRequest, calls: list[Call]) -> list[Call] | None:
         # Staging is memory work only: the session was loaded, or has no key.
         session, kept = _stage(request, calls)
-        if session is not None:
-            key_before = session.session_key
-            with WRITE_FAILED:
-                try:
-                    await session.asave()
-                except Exception:
-                    _forget(session)
-                    raise
-                _written(session, key_before)
-                return kept
-            return None
-        return kept
+        if session is None:
+            return kept
+        with WRITE_FAILED, _Writing(session):
+            await session.asave()
+            return kept
+        return None
+
+
+def keyed_session(request: HttpRequest) -> SessionBase | None:
+    """The request's session if it has a key, else ``None``: a session without one holds
+    nothing (and nobody is signed in without one), so it is never created or loaded here."""
+    session: SessionBase | None = getattr(request, "session", None)
+    return session if session is not None and session.session_key is not None else None
 
 
 @functools.cache
@@ -169,17 +162,26 @@ def _stage(request: HttpRequest, calls: list[Call]) -> tuple[SessionBase | None,
     return None, None
 
 
-def _written(session: SessionBase, key_before: str | None) -> None:
-    # Written: Django's SessionMiddleware need not write it again, unless the session is new
-    # and its cookie must still be set.
-    if session.session_key is not None and session.session_key == key_before:
+class _Writing:
+    """Around giosg's own write of a session (inside ``WRITE_FAILED``, which contains what it
+    lets through). Written: Django's SessionMiddleware need not write it again, unless the
+    session is new and its cookie must still be set. Refused by the store: the session is left
+    as the view left it."""
+
+    def __init__(self, session: SessionBase) -> None:
+        self.session = session
+        self.key_before = session.session_key
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        session = self.session
+        if kind is not None:
+            session.pop(SESSION_KEY, None)
+        elif session.session_key is None or session.session_key != self.key_before:
+            return
         session.modified = False
-
-
-def _forget(session: SessionBase) -> None:
-    """The store refused giosg's write: leave the session as the view left it."""
-    session.pop(SESSION_KEY, None)
-    session.modified = False
 
 
 def decode(stored: Any) -> list[Call]:

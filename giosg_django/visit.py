@@ -27,7 +27,7 @@ from django.http import HttpRequest, HttpResponseBase
 from .api import Giosg
 from .calls import Call
 from .conf import get_config
-from .storage import PendingStorage
+from .storage import PendingStorage, keyed_session
 
 # What a render records of each giosg call it sends, a plain tuple (cheap on every page): the
 # debug panel's report reads it.
@@ -196,10 +196,12 @@ def response_visit(request: HttpRequest, giosg: Giosg) -> Visit | None:
     render, no call queued, no login() or logout(), whose receivers queue calls), no page is
     auto-injected and the view made no session (one signed in without login() gets the
     visitor cookie now): the response is then left as the view made it."""
-    if giosg._started is None and not get_config()["AUTO_INJECT"]:
-        session = getattr(request, "session", None)
-        if session is None or session.session_key is None:
-            return None
+    if (
+        giosg._started is None
+        and not get_config()["AUTO_INJECT"]
+        and keyed_session(request) is None
+    ):
+        return None
     return giosg._visit
 
 

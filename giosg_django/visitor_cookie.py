@@ -56,6 +56,7 @@ from .cross_tab import queue_logout
 from .delivery import is_enabled
 from .identity import logout_calls, unwrapped
 from .memo import Memo
+from .storage import keyed_session
 from .visit import Visit
 
 COOKIE_NAME = "giosg_django_user"
@@ -225,8 +226,7 @@ def at_request_start(request: HttpRequest, visit: Visit, user: Any) -> None:
 
 def has_session(request: HttpRequest) -> bool:
     """Whether the request may have a signed-in user: nobody is signed in without a session."""
-    session = getattr(request, "session", None)
-    return session is not None and session.session_key is not None
+    return keyed_session(request) is not None
 
 
 def is_present(request: HttpRequest) -> bool:

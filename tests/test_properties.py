@@ -34,6 +34,7 @@ from giosg_django import render
 from giosg_django.visit import start, visit_of
 
 from .support.jsengine import UNDEFINED, inline_scripts
+from .support.views import giosg_call_tags
 
 # --- (a) values -------------------------------------------------------------------------------
 
@@ -269,16 +270,7 @@ def test_render_giosg_call_delivers_any_value_exactly(js_engine: Any, calls: lis
 @CALLS_SETTINGS
 @given(calls=st.lists(specs(), min_size=1, max_size=4))
 def test_the_giosg_call_tag_delivers_any_value_exactly(js_engine: Any, calls: list[Spec]) -> None:
-    tags, context = [], {}
-    for n, spec in enumerate(calls):
-        bits = [f'"{spec.name}"']
-        for i, arg in enumerate(spec.args):
-            context[f"c{n}_a{i}"] = arg
-            bits.append(f"c{n}_a{i}")
-        for key, value in spec.kwargs.items():
-            context[f"c{n}_{key}"] = value
-            bits.append(f"{key}=c{n}_{key}")
-        tags.append("{% giosg_call " + " ".join(bits) + " %}")
+    tags, context = giosg_call_tags(calls)
     template = engines["django"].from_string("{% load giosg %}" + "".join(tags))
     with override_settings(DEBUG=True):
         request = request_for_page()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -35,7 +36,20 @@ def queue_case(request: HttpRequest, case: CallCase) -> None:
 
 def tag_template(cases: list[CallCase]) -> tuple[str, dict[str, Any]]:
     """A page with one ``{% giosg_call %}`` per case, values passed through the context."""
-    tags, context = [], {}
+    tags, context = giosg_call_tags(cases)
+    source = (
+        "{% load giosg %}<!doctype html><html><head><meta charset='utf-8'>{% giosg_visitor %}"
+        + "".join(tags)
+        + "</head><body><p>tags</p></body></html>"
+    )
+    return source, context
+
+
+def giosg_call_tags(cases: Sequence[Any]) -> tuple[list[str], dict[str, Any]]:
+    """One ``{% giosg_call %}`` per case (anything with ``name``, ``args`` and ``kwargs``),
+    and the context that passes its values (never written into the template source)."""
+    tags: list[str] = []
+    context: dict[str, Any] = {}
     for n, case in enumerate(cases):
         bits = [f'"{case.name}"']
         for i, arg in enumerate(case.args):
@@ -45,12 +59,7 @@ def tag_template(cases: list[CallCase]) -> tuple[str, dict[str, Any]]:
             context[f"c{n}_{key}"] = value
             bits.append(f"{key}=c{n}_{key}")
         tags.append("{% giosg_call " + " ".join(bits) + " %}")
-    source = (
-        "{% load giosg %}<!doctype html><html><head><meta charset='utf-8'>{% giosg_visitor %}"
-        + "".join(tags)
-        + "</head><body><p>tags</p></body></html>"
-    )
-    return source, context
+    return tags, context
 
 
 def selected(ids: str) -> list[CallCase]:
