@@ -32,10 +32,11 @@ MASK = "********"
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 
-# A token is reused while more than half of its lifetime remains (giosg then still accepts it
-# for at least TOKEN_TTL / 2 seconds): a signed-in visitor's pages then cost no HMAC, no JSON
-# and no base64 most of the time. Per key, for at most this many different sets of variables
-# (the oldest is dropped first), so memory stays bounded however many users sign in.
+# A token is reused only while it is the very token signing now would make: the same
+# variables, key, algorithm and ``exp`` (whole seconds), so ``exp`` is always the render time
+# plus TOKEN_TTL (CONTRACT.md). Renders of one visitor within a second (an htmx burst, parallel
+# requests) then cost no HMAC, no JSON and no base64. Per key, for at most this many different
+# sets of variables (the oldest is dropped first), so memory stays bounded.
 TOKENS_PER_KEY = 1024
 # Values reused by identity: of these types only, tagged with their type, so 1, 1.0 and True
 # (equal in Python, different in JSON) never share a token; anything else is signed each time.
@@ -132,8 +133,8 @@ def _header(algorithm: str) -> bytes:
 @sensitive_variables("key")
 def sign(variables: Mapping[str, Any], *, key: SigningKey, algorithm: str, ttl: int) -> str:
     """The token giosg takes as ``submit``'s first argument: the variables plus ``exp``
-    (UTC UNIX seconds, now + ``ttl``). The same variables signed with the same key, algorithm
-    and ``ttl`` get the token made before while more than half of its lifetime remains."""
+    (UTC UNIX seconds, now + ``ttl``). Byte for byte the token signed earlier for the same
+    variables, key, algorithm and ``exp`` is reused (``TOKENS_PER_KEY``)."""
     if not isinstance(key, SigningKey):
         raise TypeError(f"key must be a SigningKey, not {type(key).__name__}")
     if algorithm not in ALGORITHMS:
@@ -147,7 +148,7 @@ def sign(variables: Mapping[str, Any], *, key: SigningKey, algorithm: str, ttl: 
     tokens = key._tokens
     if reuse is not None and tokens is not None:
         made = tokens.get(reuse)
-        if made is not None and made[1] - now > ttl / 2:
+        if made is not None and made[1] == now + ttl:
             return made[0]
     exp = now + ttl
     payload = _ENCODER.encode({**variables, "exp": exp}).encode()

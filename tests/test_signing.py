@@ -153,7 +153,7 @@ def test_a_str_subclass_is_read_as_plain_text() -> None:
     assert signing_key(Loud(KEY)) == held(KEY)
 
 
-# --- reuse: a token is signed again only once half of its lifetime has passed ---------------
+# --- reuse: a token is signed again once its exp would differ --------------------------------
 
 
 def clock(monkeypatch: Any, start: float) -> list[float]:
@@ -170,20 +170,21 @@ def exp_of(token: str) -> int:
 FLAT = {"username": "Ada", "id": 7, "staff": True, "email": None}
 
 
-def test_a_token_is_reused_while_more_than_half_its_lifetime_remains(monkeypatch: Any) -> None:
+def test_a_token_is_reused_only_while_exp_would_be_the_same(monkeypatch: Any) -> None:
+    """CONTRACT: ``exp`` is the render time plus TOKEN_TTL. Within the same whole second the
+    token signed before is byte for byte the one signing now makes, so it is reused; a second
+    later the token is signed again, with the new ``exp``."""
     now = clock(monkeypatch, 1_700_000_000.0)
     key = held(KEY)
     first = signing.sign(FLAT, key=key, algorithm="HS256", ttl=600)
-    assert exp_of(first) == 1_700_000_600
-    now[0] += 299  # 301 s of its 600 remain
-    assert signing.sign(dict(FLAT), key=key, algorithm="HS256", ttl=600) == first
-    now[0] += 1  # half remains: signed again, valid for the whole TTL from now
+    assert first == jwt.encode({**FLAT, "exp": 1_700_000_600}, KEY, algorithm="HS256")
+    now[0] += 0.9  # the same second
+    assert signing.sign(dict(FLAT), key=key, algorithm="HS256", ttl=600) is first
+    now[0] += 0.1  # the next second: signed again, valid for the whole TTL from now
     second = signing.sign(FLAT, key=key, algorithm="HS256", ttl=600)
-    assert second != first and exp_of(second) == 1_700_000_900
-    assert jwt.decode(second, KEY, algorithms=["HS256"], options={"verify_exp": False}) == {
-        **FLAT,
-        "exp": 1_700_000_900,
-    }
+    assert second == jwt.encode({**FLAT, "exp": 1_700_000_601}, KEY, algorithm="HS256")
+    now[0] += 299
+    assert exp_of(signing.sign(FLAT, key=key, algorithm="HS256", ttl=600)) == 1_700_000_900
 
 
 def test_a_reused_token_is_never_another_variables_algorithm_ttl_or_key(monkeypatch: Any) -> None:
