@@ -83,9 +83,7 @@ class Giosg:
         """The request's visit, made now if nothing needed it yet."""
         visit = self._started
         if visit is None:
-            from .visit import Visit  # visit.py imports this module
-
-            visit = self._started = Visit(self._request)
+            visit = self._started = visits.Visit(self._request)
         return visit
 
     # Made on use only: most requests never queue a call.
@@ -123,3 +121,8 @@ class GiosgHttpRequest(HttpRequest):
     (as django-htmx's ``HtmxHttpRequest`` does); at run time it is Django's own request."""
 
     giosg: Giosg
+
+
+# Last: visit.py imports Giosg from here; ``visits.Visit`` is read when a visit is made (an
+# import inside that method would run the import system on every request).
+from . import visit as visits  # noqa: E402

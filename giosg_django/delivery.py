@@ -21,8 +21,9 @@ from .signing import sign
 
 def is_enabled(request: HttpRequest | None, config: GiosgSettings) -> bool:
     """``ENABLED`` for this request; a callable that fails disables giosg for it."""
-    if request is None or config["ENABLED"] is True:
-        return config["ENABLED"] is True
+    enabled = config["ENABLED"]
+    if enabled is True or request is None:
+        return enabled is True
     with contained("GIOSG['ENABLED']"):
         return config.enabled(request)
     return False

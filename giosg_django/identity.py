@@ -7,9 +7,12 @@ does not identify the visitor as the profile it shows.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.apps import apps
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.functional import LazyObject, empty
 
@@ -37,9 +40,12 @@ def unwrapped(user: Any) -> Any:
     several on every page of a signed-in visitor. Read afresh on every call, never kept, so
     a view that replaces ``request.user`` is seen at once."""
     if isinstance(user, LazyObject):
-        if user._wrapped is empty:
+        # object's own lookup: LazyObject.__getattribute__ is Python code, run on every read.
+        wrapped = object.__getattribute__(user, "_wrapped")
+        if wrapped is empty:
             user._setup()
-        return user._wrapped
+            wrapped = object.__getattribute__(user, "_wrapped")
+        return wrapped
     return user
 
 
@@ -63,15 +69,31 @@ def is_signed_in(request: HttpRequest) -> bool:
     return bool(user is not None and user.is_authenticated)
 
 
-def is_impersonated(request: HttpRequest) -> bool:
-    """Whether an admin is acting as this user (django-hijack sets ``user.is_hijacked``)."""
-    flag = getattr(current_user(request), "is_hijacked", None)
+def is_impersonated(request: HttpRequest, user: Any = None) -> bool:
+    """Whether an admin is acting as this user (django-hijack sets ``user.is_hijacked``).
+    ``user``: the request's user when the caller has it already. Without django-hijack
+    installed, nobody is: the attribute and the session record are both hijack's."""
+    if not hijack_installed():
+        return False
+    flag = getattr(current_user(request) if user is None else user, "is_hijacked", None)
     if flag is None:
         # The async path reads the user with request.auser(), which django-hijack does not
         # wrap: ask its record in the session (loaded already, so no query here).
         session = getattr(request, "session", None)
         flag = session is not None and bool(session.get("hijack_history"))
     return bool(flag)
+
+
+@functools.cache
+def hijack_installed() -> bool:
+    """Whether django-hijack is installed (read once: it is asked on every signed-in page)."""
+    return apps.is_installed("hijack")
+
+
+@receiver(setting_changed, dispatch_uid="giosg_django.identity.apps_changed")
+def _apps_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == "INSTALLED_APPS":
+        hijack_installed.cache_clear()
 
 
 def switches_impersonation(request: HttpRequest) -> bool:
@@ -111,8 +133,8 @@ def identifier_call(
 # Made once: these run on every page of a signed-in visitor.
 _USER_FAILED = contained("reading request.user")
 _IDENTITY_PARTS = (
-    (contained("GIOSG['VISITOR_VARIABLES']"), variables_call),
-    (contained("GIOSG['VISITOR_IDENTIFIER']"), identifier_call),
+    ("VISITOR_VARIABLES", contained("GIOSG['VISITOR_VARIABLES']"), variables_call),
+    ("VISITOR_IDENTIFIER", contained("GIOSG['VISITOR_IDENTIFIER']"), identifier_call),
 )
 
 
@@ -125,9 +147,10 @@ def identity_calls(
         return []
     signed_in = False
     with _USER_FAILED:
-        if not is_signed_in(request):
+        user = current_user(request)
+        if user is None or not user.is_authenticated:
             return []
-        if is_impersonated(request) and not config["IDENTIFY_IMPERSONATED"]:
+        if not config["IDENTIFY_IMPERSONATED"] and is_impersonated(request, user):
             # On the change of user (the marker), what was attached before is cleared, as
             # after any change of user.
             return [calls.visitor_remove_all()] if replace else []
@@ -135,7 +158,9 @@ def identity_calls(
     if not signed_in:
         return []
     found = []
-    for failed, build in _IDENTITY_PARTS:
+    for setting, failed, build in _IDENTITY_PARTS:
+        if config[setting] is None:
+            continue  # not configured (VISITOR_IDENTIFIER, usually): nothing to contain
         with failed:
             call = build(request, config, replace=replace)
             if call is not None:

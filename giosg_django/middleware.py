@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
@@ -53,7 +53,7 @@ class GiosgMiddleware:
             # Load what waits now: login() and logout() flush the session during the view.
             started.load(get_storage())
             lifecycle.at_request_start(request, started, getattr(request, "user", None))
-        response = cast(HttpResponseBase, self.get_response(request))
+        response: HttpResponseBase = self.get_response(request)  # type: ignore[assignment]
         visit = response_visit(request, giosg)
         if visit is None:
             return response
@@ -80,8 +80,7 @@ class GiosgMiddleware:
             await sync_to_async(start_step)()
         else:
             start_step()
-        get_response = cast(Callable[[HttpRequest], Awaitable[HttpResponseBase]], self.get_response)
-        response = await get_response(request)
+        response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
         if response_visit(request, giosg) is None:
             return response
         step = render_step(request, visit, response)

@@ -82,6 +82,28 @@ def loader_js(visit: Visit | None, request: HttpRequest | None, config: GiosgSet
     """giosg's loader, unless this response already has it or no company id is set."""
     if visit is not None and visit.loader_rendered:
         return ""
+    loader = config.derived(_fixed_loader)
+    if loader is None:  # a COMPANY_ID callable, or a setting that fails (reported here)
+        loader = _request_loader(request, config)
+    if loader and visit is not None:
+        visit.loader_rendered = True
+    return loader
+
+
+def _fixed_loader(config: GiosgSettings) -> str | None:
+    """The loader when ``COMPANY_ID`` is a constant: the same text on every page, made once
+    per settings ("" for no company id). ``None`` when it depends on the request, or when a
+    setting fails: ``_request_loader`` then reports the failure on each render."""
+    if callable(config["COMPANY_ID"]):
+        return None
+    try:
+        company_id = config.company_id(None)
+        return js.loader(config.host(), company_id) if company_id else ""
+    except (TypeError, ValueError):
+        return None
+
+
+def _request_loader(request: HttpRequest | None, config: GiosgSettings) -> str:
     company_id = host = None
     with _COMPANY_ID_FAILED:
         company_id = config.company_id(request)
@@ -91,8 +113,6 @@ def loader_js(visit: Visit | None, request: HttpRequest | None, config: GiosgSet
         host = config.host()
     if host is None:
         return ""
-    if visit is not None:
-        visit.loader_rendered = True
     return js.loader(host, company_id)
 
 

@@ -288,3 +288,38 @@ def test_the_identity_is_of_the_user_the_view_leaves_on_the_request(
     response = GiosgMiddleware(view)(request)
     submits = [args[2] for args in queue(js_engine, response) if args[:2] == ["visitor", "submit"]]
     assert [variables["username"] for variables in submits] == ["Ada Lovelace", "bob"]
+
+
+# --- impersonation is django-hijack's ---------------------------------------------------------
+
+
+def test_without_django_hijack_installed_nobody_counts_as_impersonated(
+    ada: Any, js_engine: Any
+) -> None:
+    """``is_hijacked`` and the session's ``hijack_history`` are django-hijack's: without the
+    app installed (read once, again when INSTALLED_APPS changes) neither hides the identity."""
+    from django.template import engines
+
+    from giosg_django.identity import hijack_installed, is_impersonated
+    from giosg_django.middleware import GiosgMiddleware
+
+    template = engines["django"].from_string("{% load giosg %}{% giosg_visitor %}")
+
+    def page() -> list[list[Any]]:
+        from django.http import HttpResponse
+
+        request = RequestFactory().get("/")
+        ada.is_hijacked = True
+        request.user = ada
+        response = GiosgMiddleware(lambda r: HttpResponse(template.render({}, r)))(request)
+        return [call for call in queue(js_engine, response) if call[:2] == ["visitor", "submit"]]
+
+    assert hijack_installed()
+    assert page() == []  # installed (the test settings): hidden
+    apps = [app for app in settings.INSTALLED_APPS if app != "hijack"]
+    with override_settings(INSTALLED_APPS=apps):
+        assert not hijack_installed()
+        assert not is_impersonated(request_for(ada))
+        assert [call[2]["username"] for call in page()] == ["Ada Lovelace"]
+    assert hijack_installed()
+    assert page() == []

@@ -172,6 +172,27 @@ def test_a_raising_enabled_callable(request_: Any, caplog: Any) -> None:
         render("<p>{% giosg_visitor %}</p>", request_)
 
 
+@WITHOUT_RUNTIME
+@pytest.mark.parametrize(
+    ("overlay", "message"),
+    [({"HOST": "not a url"}, "GIOSG['HOST']"), ({"COMPANY_ID": 42}, "GIOSG['COMPANY_ID']")],
+)
+def test_a_broken_loader_setting_is_reported_on_every_render(
+    overlay: dict[str, Any], message: str, caplog: Any
+) -> None:
+    """The loader of a constant COMPANY_ID is made once per settings, but a setting that
+    fails is not kept: each page reports it (DEBUG off) or raises (DEBUG on)."""
+    with override_settings(GIOSG={**settings.GIOSG, **overlay}):
+        for _ in range(2):
+            caplog.clear()
+            with override_settings(DEBUG=False), caplog.at_level(logging.ERROR, "giosg_django"):
+                assert render("<p>{% giosg_script %}</p>", RequestFactory().get("/")) == "<p></p>"
+            assert message in caplog.text
+        with override_settings(DEBUG=True), pytest.raises((TypeError, ValueError)):
+            render("{% giosg_script %}", RequestFactory().get("/"))
+    assert render("{% giosg_script %}", RequestFactory().get("/")) == f"<script>{LOADER}</script>"
+
+
 def test_the_csp_nonce_is_on_every_script(request_: Any) -> None:
     request_.csp_nonce = "n0nce"
     request_.giosg.goal.matches("g1")
