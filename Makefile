@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint matrix bench demo venv clean
+.PHONY: test lint matrix bench demo venv clean client
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ $(JS_STAMP): tests/js/package.json tests/js/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 		cd tests/js && npm ci --silent --no-audit --no-fund && touch node_modules/.installed; \
 	else echo "npm not found: the htmx browser tests will say how to install it" >&2; fi
+
+# The page client as pages carry it inline: terser's output of giosg.js (commit both; a test
+# checks that giosg.min.js is what this makes of giosg.js now).
+CLIENT_DIR := giosg_django/static/giosg_django
+client: $(JS_STAMP)
+	cd tests/js && npm run --silent minify > ../../$(CLIENT_DIR)/giosg.min.js
 
 # pytest exits 5 when it collected no test: that is a failure here, never a silent pass.
 test: $(STAMP) $(JS_STAMP)

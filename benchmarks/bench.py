@@ -161,7 +161,10 @@ def make_sides() -> tuple[dict[str, Side], Callable[[Any], Any], Callable[[], An
     session.load()
 
     def a_request() -> Any:
+        # As SessionMiddleware and AuthenticationMiddleware leave it (the session middleware
+        # has parsed the cookies to find the session's).
         request = factory.get("/tag/")
+        request.COOKIES  # noqa: B018
         request.session = session
         request.user = user
         return request

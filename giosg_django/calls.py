@@ -107,7 +107,8 @@ def _plain_copy(value: Any, depth: int = 0) -> Any:
             for key, item in value.items():
                 if type(key) is not str:
                     raise _NotPlain
-                copy[key] = _plain_copy(item, depth + 1)
+                # A str, the usual value (the identity's), without a call of its own.
+                copy[key] = item if type(item) is str else _plain_copy(item, depth + 1)
             return copy
         if kind is list:
             return [_plain_copy(item, depth + 1) for item in value]

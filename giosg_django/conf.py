@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -93,29 +92,33 @@ def is_origin(value: object) -> bool:
     )
 
 
-@dataclass(frozen=True, repr=False)
-class GiosgSettings:
-    """The merged settings, with helpers that resolve per-request values."""
+class GiosgSettings(dict[str, Any]):
+    """The merged settings, read as ``config["KEY"]`` (a dict's own lookup: every page reads
+    several), with helpers that resolve per-request values. Read-only once made."""
 
-    values: Mapping[str, Any]
-    _imported: dict[str, Callable[..., Any]] = field(default_factory=dict, compare=False)
-    _derived: dict[Callable[..., Any], Any] = field(default_factory=dict, compare=False)
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        super().__init__(values)
+        self._imported: dict[str, Callable[..., Any]] = {}
+        self._derived: dict[Callable[..., Any], Any] = {}
 
     def __repr__(self) -> str:
         # The key is masked, and so is any key this app does not know (a misspelt SIGNING_KEY
-        # may hold the secret); dataclass's own repr would show them all.
+        # may hold the secret); dict's own repr would show them all.
         shown = ", ".join(
             f"{name}={MASK if _secret(name, value) else repr(value)}"
-            for name, value in self.values.items()
+            for name, value in self.items()
         )
         return f"GiosgSettings({shown})"
 
-    def __getitem__(self, key: str) -> Any:
-        return self.values[key]
+    def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("GiosgSettings is read-only: override settings.GIOSG instead")
+
+    __setitem__ = __delitem__ = _read_only
+    clear = pop = popitem = setdefault = update = __ior__ = _read_only
 
     def hook(self, key: str) -> Any:
         """The value of a dotted-path key, with a string imported once (ImportError propagates)."""
-        value = self.values[key]
+        value = self[key]
         if isinstance(value, str):
             if key not in self._imported:
                 self._imported[key] = import_string(value)
@@ -127,7 +130,7 @@ class GiosgSettings:
         again from constant settings (the page client's start, say). ``make`` must read only
         settings, never a request."""
         try:
-            return cast(T, self._derived[make])
+            return self._derived[make]  # type: ignore[no-any-return]
         except KeyError:
             value = self._derived[make] = make(self)
             return value
@@ -143,7 +146,7 @@ class GiosgSettings:
 
     def company_id(self, request: HttpRequest | None) -> str | None:
         """The organisation id for the loader; ``None`` for none (``None``, blank)."""
-        value, source = self.values["COMPANY_ID"], "is"
+        value, source = self["COMPANY_ID"], "is"
         if callable(value):
             value, source = (value(request) if request is not None else None), "returned"
         if value is None:
@@ -160,7 +163,7 @@ class GiosgSettings:
     def signing_key(self, request: HttpRequest | None) -> SigningKey | None:
         """The key for this request, ``None`` for none; ``TypeError`` (naming the type, never
         the value) when the setting or its callable gives something that cannot sign."""
-        setting = self.values["SIGNING_KEY"]
+        setting = self["SIGNING_KEY"]
         key: SigningKey | None
         if callable(setting):
             # The result goes straight into the holder: it is never a local of this frame.
@@ -184,7 +187,7 @@ class GiosgSettings:
     # each render that needs the host reports it.
     @functools.cached_property
     def _checked_host(self) -> str:
-        value = self.values["HOST"]
+        value = self["HOST"]
         if not isinstance(value, str):
             raise TypeError(f"GIOSG['HOST'] must be a string, not {type(value).__name__}")
         if not is_origin(value):

@@ -56,7 +56,8 @@ def _call_start(module: str, method: str) -> str:
 def call(module: str, method: str, args: Sequence[Any]) -> str:
     """One ``_giosg("module","method",...)`` statement; a top-level ``None`` is ``undefined``."""
     parts = [_call_start(module, method)]
-    parts.extend("undefined" if arg is None else dumps(arg) for arg in args)
+    for arg in args:  # a loop, not a generator: this runs for every call on every page
+        parts.append("undefined" if arg is None else dumps(arg))
     return ",".join(parts) + ");"
 
 
@@ -65,10 +66,12 @@ def calls(statements: Iterable[str]) -> str:
     return QUEUE + "".join(statements)
 
 
-# The page client (window.giosgDjango), a real file: static/giosg_django/giosg.js.
-CLIENT_SOURCE = (
-    resources.files("giosg_django").joinpath("static/giosg_django/giosg.js").read_text("utf-8")
-)
+# The page client (window.giosgDjango), a real file: static/giosg_django/giosg.js, the source
+# (its NAMES are read from it). Pages carry giosg.min.js inline: terser's output of it, half
+# the bytes, which every page otherwise copies several times (``make client`` makes it; a test
+# checks that it is current).
+_STATIC = resources.files("giosg_django").joinpath("static/giosg_django")
+CLIENT_SOURCE = _STATIC.joinpath("giosg.js").read_text("utf-8")
 
 
 def shared_names(source: str) -> dict[str, str]:
@@ -87,21 +90,14 @@ MARKER_MODULE = NAMES["markerModule"]  # the module of giosg_django's own queued
 LOGGED_OUT = NAMES["loggedOut"]  # the marker method of a logout
 CLIENT_GLOBAL = NAMES["global"]  # window.giosgDjango
 
-
-def compact(source: str) -> str:
-    """The client as inlined: without its comment lines, blank lines and indentation (about
-    half the bytes). Safe for giosg.js only because it keeps to what its header says (no
-    template literal, no string spanning lines, comments on lines of their own), which the
-    tests check; line breaks stay, so no statement joins the next."""
-    lines = (line.strip() for line in source.splitlines())
-    return "\n".join(line for line in lines if line and not line.startswith("//"))
-
-
-CLIENT = compact(CLIENT_SOURCE)
+# A statement of its own (terser ends it with ";"), so the glue after it stands alone.
+CLIENT = _STATIC.joinpath("giosg.min.js").read_text("utf-8").strip()
 # Inlined in a <script>: text that would end it, or put the HTML parser in its escaped state,
 # would break every page. The file is ours, so this is a packaging error, caught at import.
-if re.search(r"</script|<script|<!--", CLIENT, re.IGNORECASE):
-    raise RuntimeError("giosg.js cannot be inlined: it holds </script, <script or <!--")
+if re.search(r"</script|<script|<!--", CLIENT, re.IGNORECASE) or not CLIENT.endswith(";"):
+    raise RuntimeError(
+        "giosg.min.js cannot be inlined: it holds </script, <script or <!--, or lacks its end"
+    )
 
 
 def client_start(logout_calls: Sequence[Sequence[Any]]) -> str:

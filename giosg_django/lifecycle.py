@@ -57,7 +57,8 @@ def at_request_start(request: HttpRequest, visit: Visit, user: Any) -> None:
         with _START_FAILED:
             if acts:
                 visitor_cookie.at_request_start(request, visit, user)
-            cross_tab.at_request_start(request, visit)
+            if visit.calls:  # loaded, or queued just now by a sign-in that ended
+                cross_tab.at_request_start(request, visit)
 
 
 def at_response(request: HttpRequest, visit: Visit, response: HttpResponseBase, user: Any) -> None:

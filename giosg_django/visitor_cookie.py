@@ -68,6 +68,8 @@ MARGIN = 365 * 24 * 3600  # seconds the cookie outlives the session cookie by, a
 REWRITE_AFTER_MS = MARGIN * 1000 // 2
 _SALT = "giosg_django.visitor_cookie"
 _MARKS = "_giosg_visitor_marks"  # the request's verified values, read once
+# (user, mark): at the request's start, the newest value named this user (the usual case).
+_NAMES_USER = "_giosg_visitor_names_user"
 
 
 class Mark(NamedTuple):
@@ -215,7 +217,13 @@ def at_request_start(request: HttpRequest, visit: Visit, user: Any) -> None:
     user = unwrapped(user)
     if signed_in(user):
         who = fingerprint(user)
-        if any(mark.who == who for mark in marks(request)):
+        found = marks(request)
+        if any(mark.who == who for mark in found):
+            latest = _newest(found)
+            if latest is not None and latest.who == who:
+                # The usual page of a signed-in visitor: at_response has nothing to change
+                # while this user stays on the request (no login() or logout() in the view).
+                request.__dict__[_NAMES_USER] = (user, latest)
             return
     if not is_on(request):
         return
@@ -248,6 +256,14 @@ def at_response(request: HttpRequest, response: HttpResponseBase, user: Any) -> 
     nobody), or when another value was newer; again once half its margin has passed."""
     if not needs_user(request):
         return
+    named = request.__dict__.get(_NAMES_USER)
+    if (
+        named is not None
+        and named[0] is unwrapped(user)
+        and _now() - named[1].written <= REWRITE_AFTER_MS
+        and is_on(request)
+    ):
+        return  # the newest value names this very user, and is recent: nothing to write
     if not is_on(request):
         if cookie_name() in request.COOKIES:
             _delete(response)

@@ -74,7 +74,7 @@ def test_defaults_are_merged_under_the_project_dict() -> None:
     assert config["HOST"] == "https://service.giosg.test"
     for key in set(DEFAULTS) - {"COMPANY_ID", "HOST"}:
         assert config[key] == DEFAULTS[key], key
-    assert set(config.values) == set(DEFAULTS)
+    assert set(config) == set(DEFAULTS)
 
 
 def test_defaults_without_a_giosg_setting() -> None:
@@ -83,7 +83,7 @@ def test_defaults_without_a_giosg_setting() -> None:
         # Deleting a setting sends no setting_changed signal (leaving the block does).
         get_config.cache_clear()
         config = get_config()
-        assert dict(config.values) == DEFAULTS
+        assert dict(config) == DEFAULTS
     assert get_config()["COMPANY_ID"] == "test-company"
 
 
@@ -341,3 +341,22 @@ def test_enabled_result_is_a_bool(request_: HttpRequest) -> None:
 def test_dotted_path_keys_are_the_documented_ones() -> None:
     assert set(conf.DOTTED_PATH_KEYS) == {"VISITOR_VARIABLES", "VISITOR_IDENTIFIER", "ENABLED"}
     assert set(conf.PER_REQUEST_KEYS) == {"COMPANY_ID", "SIGNING_KEY"}
+
+
+def test_the_settings_are_read_only() -> None:
+    """A plain dict lookup to read (every page reads several), but never changed in place:
+    override ``settings.GIOSG`` instead, which makes a new one."""
+    config = get_config()
+    changes = [
+        lambda: config.__setitem__("COMPANY_ID", "x"),
+        lambda: config.__delitem__("COMPANY_ID"),
+        lambda: config.update(COMPANY_ID="x"),
+        lambda: config.setdefault("NEW", 1),
+        lambda: config.pop("COMPANY_ID"),
+        config.popitem,
+        config.clear,
+    ]
+    for change in changes:
+        with pytest.raises(TypeError, match="read-only"):
+            change()
+    assert config["COMPANY_ID"] == "test-company" and get_config() is config

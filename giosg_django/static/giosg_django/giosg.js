@@ -1,7 +1,8 @@
 // giosg_django's page client: the part of giosg_django that runs in the browser.
 //
 // {% giosg_visitor %} puts this file inline, under the request's CSP nonce, before the calls it
-// renders (giosg_django/js.py reads it once at import). The one line of glue after it passes
+// renders: as giosg.min.js, terser's output of this file (`make client`; a test checks that it
+// is current), which giosg_django/js.py reads once at import. The one line of glue after it passes
 // this page's data:
 //
 //   giosgDjango.start({renderedAt: <server time of the render, ms>, logoutCalls: [...]});
@@ -18,10 +19,6 @@
 // Nothing that a page script or the page's HTML can forge silences it for later pages: a logout
 // time past the server's clock is ignored, and it is found through no global that an element's
 // id or name can shadow (DOM clobbering).
-//
-// Written to be inlined: no template literals, no string spanning lines, and comments on lines
-// of their own, so that js.py may drop comment lines and indentation safely (tests hold the file
-// to that).
 (function (window, document) {
   "use strict";
 
