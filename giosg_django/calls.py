@@ -189,7 +189,8 @@ def _optional_bool(value: bool | None, argument: str) -> bool | None:
 
 
 def _mapping(value: Any, argument: str) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
+    # A dict (the identity's, on every page) skips the ABC check, which runs Python code.
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise TypeError(f"{argument} must be a mapping (dict), not {type(value).__name__}")
     for key in value:
         if not isinstance(key, str):
@@ -270,7 +271,8 @@ def visitor_submit(
         raise TypeError(
             f"replace_existing must be True or False, not {type(replace_existing).__name__}"
         )
-    _optional_bool(signed, "signed")
+    if signed is not None:  # None, the usual case, needs no check
+        _optional_bool(signed, "signed")
     if signed is not False and "exp" in data:
         raise ValueError(
             "variables must not contain 'exp' when signed: it is the token's expiry time"

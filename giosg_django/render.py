@@ -11,6 +11,7 @@ chat widget never takes a page down.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -52,7 +53,7 @@ def script(js_text: str, request: HttpRequest | None) -> SafeString:
     nonce = csp_nonce(request)
     if nonce:
         return format_html('<script nonce="{}">{}</script>', nonce, mark_safe(js_text))
-    return mark_safe(f"<script>{js_text}</script>")  # js_text is built by giosg_django.js
+    return SafeString(f"<script>{js_text}</script>")  # js_text is built by giosg_django.js
 
 
 def client_js(visit: Visit | None, request: HttpRequest | None, config: GiosgSettings) -> str:
@@ -71,6 +72,13 @@ def _client_start(config: GiosgSettings) -> str:
     are never signed), so made once per settings."""
     logout = [call_data(call, None, config) for call in logout_calls(config)]
     return js.client_start(logout)
+
+
+@functools.lru_cache(maxsize=64)
+def _rendering_failed(module: str, method: str) -> contained:
+    """One guard per call name (giosg's few, and giosg_django's markers), made once: every
+    page renders a call or two."""
+    return contained("rendering %s.%s", module, method)
 
 
 # Made once: these run on every page (``contained`` holds no state of its own).
@@ -147,7 +155,7 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
     for call in [*batch, *identity_calls(request, config, replace=replace)]:
         if not reaches_page(call, config):
             continue
-        with contained("rendering %s.%s", call.module, call.method):
+        with _rendering_failed(call.module, call.method):
             args = args_as_sent(call, request, config)
             statements.append(call_statement(call, args))
             if call.module != MARKER_MODULE:

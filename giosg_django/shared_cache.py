@@ -36,23 +36,22 @@ def make_private(request: HttpRequest, response: HttpResponseBase) -> None:
     ``Vary: Cookie``), nor Django's per-site cache before ``GiosgMiddleware``, whatever
     Cache-Control says by then. The one helper every such path uses."""
     keep_out(request)
-    has_cache_control, has_vary = _cache_headers_present(response)
-    if has_cache_control:
-        patch_cache_control(response, private=True)
-    else:
-        response["Cache-Control"] = "private"
-    if has_vary:
-        patch_vary_headers(response, ("Cookie",))
-    else:
-        response["Vary"] = "Cookie"
-
-
-def _cache_headers_present(response: HttpResponseBase) -> tuple[bool, bool]:
-    """Whether the response has Cache-Control, and Vary. ``has_header`` raises and catches a
-    KeyError for a header that is missing (the usual case here, on every page of a signed-in
-    visitor): Django's ResponseHeaders keeps the lower-cased names in a dict, read directly
-    when it is there."""
+    # Django's ResponseHeaders keeps each header as (name, value) under its lower-cased name.
+    # has_header() raises and catches a KeyError for a header that is missing (the usual case
+    # here, on every page of a signed-in visitor), and setting one re-checks constant ASCII
+    # values: the dict is used directly when it is there.
     store = getattr(response.headers, "_store", None)
-    if type(store) is dict:
-        return "cache-control" in store, "vary" in store
-    return response.has_header("Cache-Control"), response.has_header("Vary")
+    if type(store) is not dict:
+        store = None
+    if store is not None and "cache-control" not in store:
+        store["cache-control"] = ("Cache-Control", "private")
+    elif store is None and not response.has_header("Cache-Control"):
+        response["Cache-Control"] = "private"
+    else:
+        patch_cache_control(response, private=True)
+    if store is not None and "vary" not in store:
+        store["vary"] = ("Vary", "Cookie")
+    elif store is None and not response.has_header("Vary"):
+        response["Vary"] = "Cookie"
+    else:
+        patch_vary_headers(response, ("Cookie",))

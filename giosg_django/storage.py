@@ -99,7 +99,7 @@ class SessionStorage(PendingStorage):
         if session is not None:
             with LOAD_FAILED:
                 stored = session.get(SESSION_KEY)
-                return Loaded(decode(stored), stored is not None)
+                return NOTHING if stored is None else Loaded(decode(stored), True)
         return NOTHING
 
     async def aload(self, request: HttpRequest) -> Loaded:
@@ -107,7 +107,7 @@ class SessionStorage(PendingStorage):
         if session is not None:
             with LOAD_FAILED:
                 stored = await session.aget(SESSION_KEY)
-                return Loaded(decode(stored), stored is not None)
+                return NOTHING if stored is None else Loaded(decode(stored), True)
         return NOTHING
 
     def save(self, request: HttpRequest, calls: list[Call]) -> list[Call] | None:

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -146,10 +146,9 @@ def read(value: str) -> Mark | None:
         found = _verify(value)
         if len(value) <= _VERIFIED_UP_TO:
             _VERIFIED.put(value, found, since=since)
-    if found is False:
-        return None
-    mark = cast(Mark, found)
-    return mark if _now() - mark.written <= lifetime() * 1000 else None
+    if not isinstance(found, Mark):
+        return None  # False: the server did not write it
+    return found if _now() - found.written <= lifetime() * 1000 else None
 
 
 def _verify(value: str) -> Mark | bool:
@@ -212,19 +211,21 @@ def at_request_start(request: HttpRequest, visit: Visit, user: Any) -> None:
     another user), the session it was set for ended without logout(): queue what a logout
     queues, before the view, so this very response can carry it. Another user signed in gets
     the identity change too, so their identity replaces what was attached."""
-    if not may_act(request):
+    found = marks(request)
+    latest = _newest(found)
+    if latest is None or latest.who == NOBODY:
         return  # no user read: a visitor whose sign-in ended costs no session
     user = unwrapped(user)
     if signed_in(user):
         who = fingerprint(user)
-        found = marks(request)
-        if any(mark.who == who for mark in found):
-            latest = _newest(found)
-            if latest is not None and latest.who == who:
-                # The usual page of a signed-in visitor: at_response has nothing to change
-                # while this user stays on the request (no login() or logout() in the view).
-                request.__dict__[_NAMES_USER] = (user, latest)
+        if latest.who == who:
+            # The usual page of a signed-in visitor: at_response has nothing to change while
+            # this user stays on the request (no login() or logout() in the view).
+            request.__dict__[_NAMES_USER] = (user, latest)
             return
+        for mark in found:  # an older value names this user (a planted one is newer)
+            if mark.who == who:
+                return
     if not is_on(request):
         return
     queue_logout(request, visit)

@@ -292,3 +292,41 @@ def test_the_logout_notice_on_a_page_without_the_tag_is_not_cached(
         assert ["chat", "close", {"hide": True}] in (closed or [])
         assert js.CLIENT_GLOBAL not in browser.get(url).content.decode()
         assert js.CLIENT_GLOBAL not in Visitor(kind).get(url).content.decode()
+
+
+# --- make_private, on the headers dict or through Django's public API -------------------------
+
+
+class _OpaqueStore(dict[str, Any]):
+    """A stand-in for a future ResponseHeaders whose store is not a plain dict: make_private
+    must then use has_header() and response[...] (its fallback)."""
+
+
+@pytest.mark.parametrize("store", ["dict", "not a dict"])
+@pytest.mark.parametrize(
+    ("before", "cache_control", "vary"),
+    [
+        ({}, "private", "Cookie"),
+        ({"Cache-Control": "max-age=60"}, "max-age=60, private", "Cookie"),
+        ({"Vary": "Accept-Language"}, "private", "Accept-Language, Cookie"),
+        ({"Cache-Control": "public, max-age=60", "Vary": "Cookie"}, "max-age=60, private", "Cookie"),
+    ],
+)
+def test_make_private_on_any_headers(
+    store: str, before: dict[str, str], cache_control: str, vary: str
+) -> None:
+    from django.test import RequestFactory
+
+    from giosg_django.shared_cache import make_private
+
+    response = HttpResponse("page", headers=before)
+    if store == "not a dict":
+        headers = response.headers
+        headers._store = _OpaqueStore(headers._store)  # type: ignore[attr-defined]
+    request = RequestFactory().get("/")
+    request._cache_update_cache = True  # type: ignore[attr-defined]
+    make_private(request, response)
+    assert response["Cache-Control"] == cache_control
+    assert response["Vary"] == vary
+    assert request._cache_update_cache is False  # type: ignore[attr-defined]
+    assert [name for name in response.headers if name.lower() == "vary"] == ["Vary"]
