@@ -309,7 +309,11 @@ class _OpaqueStore(dict[str, Any]):
         ({}, "private", "Cookie"),
         ({"Cache-Control": "max-age=60"}, "max-age=60, private", "Cookie"),
         ({"Vary": "Accept-Language"}, "private", "Accept-Language, Cookie"),
-        ({"Cache-Control": "public, max-age=60", "Vary": "Cookie"}, "max-age=60, private", "Cookie"),
+        (
+            {"Cache-Control": "public, max-age=60", "Vary": "Cookie"},
+            "max-age=60, private",
+            "Cookie",
+        ),
     ],
 )
 def test_make_private_on_any_headers(
