@@ -97,9 +97,26 @@ class GiosgSettings(dict[str, Any]):
     several), with helpers that resolve per-request values. Read-only once made."""
 
     def __init__(self, values: Mapping[str, Any]) -> None:
-        super().__init__(values)
+        # A key this app does not know is never read from here (the checks read the project's
+        # own dict), and may be a misspelt SIGNING_KEY holding the secret: kept masked, so
+        # that nothing that reads the settings as a mapping (dict(), json, an error tracker
+        # walking a frame's locals) can show it. The known key is held in a SigningKey.
+        super().__init__(
+            (name, MASK if _secret(name, value) and name != "SIGNING_KEY" else value)
+            for name, value in values.items()
+        )
         self._imported: dict[str, Callable[..., Any]] = {}
         self._derived: dict[Callable[..., Any], Any] = {}
+
+    # Read-only, so a copy is the object itself (copy would rebuild it through __setitem__).
+    def __copy__(self) -> GiosgSettings:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> GiosgSettings:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (GiosgSettings, (dict(self),))
 
     def __repr__(self) -> str:
         # The key is masked, and so is any key this app does not know (a misspelt SIGNING_KEY

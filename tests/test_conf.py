@@ -360,3 +360,26 @@ def test_the_settings_are_read_only() -> None:
         with pytest.raises(TypeError, match="read-only"):
             change()
     assert config["COMPANY_ID"] == "test-company" and get_config() is config
+
+
+def test_a_misspelt_key_is_masked_however_the_settings_are_read() -> None:
+    """A key the app does not know may be a misspelt SIGNING_KEY holding the secret: not in
+    the repr, nor in what reads the settings as a mapping."""
+    import json
+
+    with giosg(SIGNNG_KEY="s3cret-misspelt"):
+        config = get_config()
+        for shown in (repr(config), str(dict(config)), json.dumps(config), str({**config})):
+            assert "s3cret-misspelt" not in shown
+        assert "SIGNNG_KEY=********" in repr(config)
+
+
+def test_the_settings_copy_and_pickle_as_themselves() -> None:
+    import copy
+    import pickle
+
+    with giosg(SIGNING_KEY=None):
+        config = get_config()
+        assert copy.copy(config) is config and copy.deepcopy(config) is config
+        again = pickle.loads(pickle.dumps(config))
+        assert dict(again) == dict(config) and type(again) is type(config)
