@@ -10,6 +10,7 @@ makes.
 
 from __future__ import annotations
 
+import binascii
 import functools
 import hashlib
 import hmac
@@ -19,7 +20,6 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from django.views.decorators.debug import sensitive_variables
-from jwt.utils import base64url_encode
 
 from .memo import Memo
 
@@ -31,16 +31,15 @@ _HASHES = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sh
 MASK = "********"
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
+_encode_string = json.encoder.encode_basestring_ascii  # what _ENCODER does with a str
 
-# A token is reused only while it is the very token signing now would make: the same
-# variables, key, algorithm and ``exp`` (whole seconds), so ``exp`` is always the render time
-# plus TOKEN_TTL (CONTRACT.md). Renders of one visitor within a second (an htmx burst, parallel
-# requests) then cost no HMAC, no JSON and no base64. Per key, for at most this many different
-# sets of variables (the oldest is dropped first), so memory stays bounded.
+# A token is reused only when it is the very token signing now makes: looked up by the
+# algorithm and the payload's exact text, ``exp`` (whole seconds) included, so ``exp`` is always
+# the render time plus TOKEN_TTL (CONTRACT.md). Renders of one visitor within a second (an htmx
+# burst, parallel requests) then cost no HMAC and no base64. Per key, for at most this many
+# payloads (the oldest is dropped first), so memory stays bounded.
 TOKENS_PER_KEY = 1024
-# Values reused by identity: of these types only, tagged with their type, so 1, 1.0 and True
-# (equal in Python, different in JSON) never share a token; anything else is signed each time.
-_REUSABLE_TYPES = frozenset({str, int, bool, type(None)})
+REUSED_UP_TO = 2048  # characters of payload: an identity's is ~100; a larger one is not kept
 
 
 class SigningKey:
@@ -52,10 +51,11 @@ class SigningKey:
     description without the value, and refuses to sign; ``kind`` is the type it was given as.
     """
 
-    __slots__ = ("_secret", "_tokens", "kind", "problem")
+    __slots__ = ("_macs", "_secret", "_tokens", "kind", "problem")
 
+    _macs: dict[str, hmac.HMAC]
     _secret: bytes | None
-    _tokens: Memo[tuple[Any, ...], tuple[str, int]] | None
+    _tokens: Memo[str, str] | None
     kind: str
     problem: str | None
 
@@ -63,8 +63,11 @@ class SigningKey:
         self, secret: bytes | None, *, kind: str = "str", problem: str | None = None
     ) -> None:
         object.__setattr__(self, "_secret", secret)
-        # Tokens signed with this key, for reuse (``sign``): (algorithm, ttl, variables) ->
-        # (token, exp). Never shown: it is no part of repr() or str().
+        # Per algorithm, an HMAC keyed once: each token copies it (preparing the key's pads is
+        # about half of an HMAC of a token's size). Never shown, as the key.
+        object.__setattr__(self, "_macs", {})
+        # Tokens signed with this key, for reuse (``sign``): algorithm and payload -> token.
+        # Never shown: it is no part of repr() or str().
         object.__setattr__(self, "_tokens", None)  # a Memo, made on the first token
         object.__setattr__(self, "kind", kind)
         object.__setattr__(self, "problem", problem)
@@ -95,7 +98,12 @@ class SigningKey:
     def digest(self, message: bytes, algorithm: str) -> bytes:
         if self._secret is None:
             raise TypeError(f"GIOSG['SIGNING_KEY'] {self.problem}")
-        return hmac.new(self._secret, message, _HASHES[algorithm]).digest()
+        keyed = self._macs.get(algorithm)
+        if keyed is None:  # a race makes two, alike: either is kept
+            keyed = self._macs[algorithm] = hmac.new(self._secret, digestmod=_HASHES[algorithm])
+        mac = keyed.copy()
+        mac.update(message)
+        return mac.digest()
 
 
 @sensitive_variables()
@@ -127,14 +135,14 @@ def signing_key(value: object, *, source: str = "is") -> SigningKey | None:
 def _header(algorithm: str) -> bytes:
     """The encoded JOSE header segment, as PyJWT writes it."""
     header = json.dumps({"alg": algorithm, "typ": "JWT"}, separators=(",", ":"), sort_keys=True)
-    return base64url_encode(header.encode())
+    return _base64url(header.encode())
 
 
 @sensitive_variables("key")
 def sign(variables: Mapping[str, Any], *, key: SigningKey, algorithm: str, ttl: int) -> str:
     """The token giosg takes as ``submit``'s first argument: the variables plus ``exp``
-    (UTC UNIX seconds, now + ``ttl``). Byte for byte the token signed earlier for the same
-    variables, key, algorithm and ``exp`` is reused (``TOKENS_PER_KEY``)."""
+    (UTC UNIX seconds, now + ``ttl``). The token signed earlier with this key for the same
+    algorithm and payload text (``exp`` included) is reused (``TOKENS_PER_KEY``)."""
     if not isinstance(key, SigningKey):
         raise TypeError(f"key must be a SigningKey, not {type(key).__name__}")
     if algorithm not in ALGORITHMS:
@@ -143,33 +151,56 @@ def sign(variables: Mapping[str, Any], *, key: SigningKey, algorithm: str, ttl: 
         raise TypeError(f"TOKEN_TTL must be a positive int, not {type(ttl).__name__}")
     if ttl <= 0:
         raise ValueError(f"TOKEN_TTL must be a positive int, not {ttl}")
-    now = int(time.time())
-    reuse = _reuse_key(variables, algorithm, ttl)
+    payload = _payload(variables, int(time.time()) + ttl)
     tokens = key._tokens
-    if reuse is not None and tokens is not None:
-        made = tokens.get(reuse)
-        if made is not None and made[1] == now + ttl:
-            return made[0]
-    exp = now + ttl
-    payload = _ENCODER.encode({**variables, "exp": exp}).encode()
-    signing_input = _header(algorithm) + b"." + base64url_encode(payload)
+    lookup = algorithm + payload
+    if tokens is not None:
+        made = tokens.get(lookup)
+        if made is not None:
+            return made
+    signing_input = _header(algorithm) + b"." + _base64url(payload.encode())
     signature = key.digest(signing_input, algorithm)
-    token = (signing_input + b"." + base64url_encode(signature)).decode("ascii")
-    if reuse is not None:
+    token = (signing_input + b"." + _base64url(signature)).decode("ascii")
+    if len(payload) <= REUSED_UP_TO:
         if tokens is None:  # a race may make two: one is kept, the other's tokens are lost
             tokens = Memo(TOKENS_PER_KEY)
             object.__setattr__(key, "_tokens", tokens)
-        tokens.put(reuse, (token, exp))
+        tokens.put(lookup, token)
     return token
 
 
-def _reuse_key(variables: Mapping[str, Any], algorithm: str, ttl: int) -> tuple[Any, ...] | None:
-    """What identifies a token for reuse: the variables with their types, the algorithm and
-    ``ttl``; ``None`` when a value is not a str, int, bool or None (signed each time)."""
-    items: list[Any] = [algorithm, ttl]
-    for name, value in variables.items():  # a loop: this runs on every signed-in page
-        kind = type(value)
-        if kind not in _REUSABLE_TYPES or type(name) is not str:
-            return None
-        items += (name, kind, value)
-    return tuple(items)
+_SCALARS = {True: "true", False: "false", None: "null"}
+
+
+def _payload(variables: Mapping[str, Any], exp: int) -> str:
+    """``json.dumps({**variables, "exp": exp}, separators=(",", ":"))``, as PyJWT writes the
+    payload. Variables of str names and str, int, bool or None values (the identity's) are
+    written here, as the encoder writes each (its Python-level set-up costs more than the
+    writing); anything else goes through the encoder."""
+    if "exp" not in variables:
+        parts = []
+        for name, value in variables.items():
+            kind = type(value)
+            if type(name) is not str:
+                break
+            if kind is str:
+                text = _encode_string(value)
+            elif kind is int:
+                text = int.__repr__(value)
+            elif kind is bool or value is None:
+                text = _SCALARS[value]
+            else:
+                break
+            parts.append(_encode_string(name) + ":" + text)
+        else:
+            parts.append('"exp":' + int.__repr__(exp))
+            return "{" + ",".join(parts) + "}"
+    return _ENCODER.encode({**variables, "exp": exp})
+
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def _base64url(data: bytes) -> bytes:
+    """Base64url without padding (RFC 7515), as PyJWT's ``base64url_encode``."""
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")

@@ -7,12 +7,16 @@ would hold it if it raised), and the HMAC is computed from the key's bytes here.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import pickle
 from typing import Any
 
 import jwt
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from jwt.algorithms import HMACAlgorithm
 
 from giosg_django import signing
@@ -208,14 +212,29 @@ def test_a_reused_token_is_never_another_variables_algorithm_ttl_or_key(monkeypa
     assert signing.sign({"n": 1}, key=key, algorithm="HS256", ttl=600) == base
 
 
-def test_variables_with_nested_or_float_values_are_signed_each_time(monkeypatch: Any) -> None:
-    """-0.0 == 0.0 and [1] is unhashable: such variables are never looked up, always signed."""
+def test_reuse_is_by_the_payload_text(monkeypatch: Any) -> None:
+    """-0.0 == 0.0 and 1 == True == 1.0 in Python, but JSON writes each differently: a token is
+    looked up by the payload's exact text, so each gets its own; any value reuses its own."""
     clock(monkeypatch, 1_700_000_000.0)
     key = held(KEY)
-    for variables in ({"x": -0.0}, {"x": 0.0}, {"x": [1, {"a": 2}]}, VARIABLES):
+    cases = ({"x": -0.0}, {"x": 0.0}, {"x": 1}, {"x": True}, {"x": 1.0}, {"x": [1, {"a": 2}]})
+    tokens = []
+    for variables in (*cases, VARIABLES):
         expected = jwt.encode({**variables, "exp": 1_700_000_600}, KEY, algorithm="HS256")
-        assert signing.sign(variables, key=key, algorithm="HS256", ttl=600) == expected
-    assert key._tokens is None  # none was kept
+        token = signing.sign(variables, key=key, algorithm="HS256", ttl=600)
+        assert token == expected
+        assert signing.sign(dict(variables), key=key, algorithm="HS256", ttl=600) is token
+        tokens.append(token)
+    assert len(set(tokens)) == len(tokens)
+
+
+def test_a_large_payload_is_signed_but_not_kept(monkeypatch: Any) -> None:
+    clock(monkeypatch, 1_700_000_000.0)
+    key = held(KEY)
+    large = {"bio": "x" * signing.REUSED_UP_TO}
+    token = signing.sign(large, key=key, algorithm="HS256", ttl=600)
+    assert token == jwt.encode({**large, "exp": 1_700_000_600}, KEY, algorithm="HS256")
+    assert key._tokens is None
 
 
 def test_reuse_keeps_memory_bounded(monkeypatch: Any) -> None:
@@ -228,12 +247,12 @@ def test_reuse_keeps_memory_bounded(monkeypatch: Any) -> None:
     newest = signing.sign(
         {"n": signing.TOKENS_PER_KEY * 2 - 1}, key=key, algorithm="HS256", ttl=600
     )
-    assert (newest, 1_700_000_600) == key._tokens.newest()
+    assert newest == key._tokens.newest()
     assert "eyJ" not in repr(key._tokens) + repr(key) + str(key)
 
 
-def test_names_that_are_not_strings_are_never_looked_up(monkeypatch: Any) -> None:
-    """1 == True as dict keys, but JSON writes "1" and "true": such names sign each time."""
+def test_names_that_are_not_strings_get_their_own_tokens(monkeypatch: Any) -> None:
+    """1 == True as dict keys, but JSON writes "1" and "true": each its own token."""
     clock(monkeypatch, 1_700_000_000.0)
     key = held(KEY)
     signing.sign({1: "x"}, key=key, algorithm="HS256", ttl=600)  # type: ignore[dict-item]
@@ -242,3 +261,40 @@ def test_names_that_are_not_strings_are_never_looked_up(monkeypatch: Any) -> Non
         "true": "x",
         "exp": 1_700_000_600,
     }
+
+
+# --- the payload written without the encoder, and the key's prepared HMAC ------------------
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    variables=st.dictionaries(
+        st.text(max_size=8).filter(lambda name: name != "exp"),
+        st.text()
+        | st.integers(min_value=-(2**80), max_value=2**80)
+        | st.booleans()
+        | st.none()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.lists(st.integers(), max_size=3),
+        max_size=5,
+    ),
+    algorithm=st.sampled_from(signing.ALGORITHMS),
+)
+def test_any_variables_sign_as_jwt_encode(variables: dict[str, Any], algorithm: str) -> None:
+    """The payload is written by hand for str/int/bool/None values (the encoder for anything
+    else), and the HMAC copies a keyed one: the token is still jwt.encode's, byte for byte."""
+    key = signing_key(KEY)
+    assert key is not None
+    exp = 1_700_000_600
+    assert signing._payload(variables, exp) == json.dumps(
+        {**variables, "exp": exp}, separators=(",", ":")
+    )
+    token = signing.sign(variables, key=key, algorithm=algorithm, ttl=600)
+    payload = jwt.decode(token, KEY, algorithms=[algorithm], options={"verify_exp": False})
+    assert token == jwt.encode(payload, KEY, algorithm=algorithm)
+    assert {name: payload[name] for name in variables} == json.loads(json.dumps(variables))
+
+
+def test_a_variable_named_exp_is_left_to_the_encoder() -> None:
+    assert signing._payload({"exp": 1, "a": "b"}, 5) == '{"exp":5,"a":"b"}'
+    assert signing._payload({1: "x"}, 5) == '{"1":"x","exp":5}'  # type: ignore[dict-item]
