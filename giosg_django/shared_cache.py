@@ -1,7 +1,8 @@
 """Keeping a response that carries one visitor's giosg data out of shared caches
 (``make_private``) and out of Django's own page caches (``keep_out``).
 
-The middleware marks such a response ``Cache-Control: private`` and ``Vary: Cookie``. That
+The middleware marks such a response ``Cache-Control: private`` and ``Vary: Cookie`` (the
+latter left to SessionMiddleware when the session was accessed: it adds it then). That
 comes too late for the caches that store the response before ``GiosgMiddleware`` sees it:
 ``cache_page``, which stores it inside the view once the template has rendered (for a
 ``TemplateResponse`` too: the decorator stores from a post-render callback), and the per-site
@@ -15,6 +16,7 @@ finishes a response that carries it (an htmx header), so no Django cache stores 
 
 from __future__ import annotations
 
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
@@ -33,8 +35,9 @@ def keep_out(request: HttpRequest | None) -> None:
 def make_private(request: HttpRequest, response: HttpResponseBase) -> None:
     """The response carries this visitor's giosg data (a rendered identity or calls, an htmx
     header, the logout notice): no shared cache may keep it (``Cache-Control: private``,
-    ``Vary: Cookie``), nor Django's per-site cache before ``GiosgMiddleware``, whatever
-    Cache-Control says by then. The one helper every such path uses."""
+    ``Vary: Cookie``, which SessionMiddleware adds when the session was accessed), nor
+    Django's per-site cache before ``GiosgMiddleware``, whatever Cache-Control says by then.
+    The one helper every such path uses."""
     keep_out(request)
     # Django's ResponseHeaders keeps each header as (name, value) under its lower-cased name.
     # has_header() raises and catches a KeyError for a header that is missing (the usual case
@@ -49,9 +52,20 @@ def make_private(request: HttpRequest, response: HttpResponseBase) -> None:
         response["Cache-Control"] = "private"
     else:
         patch_cache_control(response, private=True)
+    if _sessions_add_vary(request):
+        return
     if store is not None and "vary" not in store:
         store["vary"] = ("Vary", "Cookie")
     elif store is None and not response.has_header("Vary"):
         response["Vary"] = "Cookie"
     else:
         patch_vary_headers(response, ("Cookie",))
+
+
+def _sessions_add_vary(request: HttpRequest) -> bool:
+    """Whether Django's SessionMiddleware, which comes before GiosgMiddleware (``giosg.E007``)
+    and so sees the response after it, adds ``Vary: Cookie`` itself: it does to the response
+    of every request whose session was accessed, as every signed-in visitor's is. Adding it
+    here as well would make it parse and write the header a second time on each such page."""
+    session = getattr(request, "session", None)
+    return isinstance(session, SessionBase) and session.accessed

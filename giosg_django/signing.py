@@ -53,7 +53,7 @@ class SigningKey:
 
     __slots__ = ("_macs", "_secret", "_tokens", "kind", "problem")
 
-    _macs: dict[str, hmac.HMAC]
+    _macs: dict[str, tuple[Any, Any]]
     _secret: bytes | None
     _tokens: Memo[str, str] | None
     kind: str
@@ -63,8 +63,9 @@ class SigningKey:
         self, secret: bytes | None, *, kind: str = "str", problem: str | None = None
     ) -> None:
         object.__setattr__(self, "_secret", secret)
-        # Per algorithm, an HMAC keyed once: each token copies it (preparing the key's pads is
-        # about half of an HMAC of a token's size). Never shown, as the key.
+        # Per algorithm, the hashes of the key's two pads (``_keyed_pads``), made once: each
+        # token copies them (preparing them is about half of an HMAC of a token's size, and
+        # hmac.HMAC's copy() runs Python code). Never shown, as the key.
         object.__setattr__(self, "_macs", {})
         # Tokens signed with this key, for reuse (``sign``): algorithm and payload -> token.
         # Never shown: it is no part of repr() or str().
@@ -98,12 +99,25 @@ class SigningKey:
     def digest(self, message: bytes, algorithm: str) -> bytes:
         if self._secret is None:
             raise TypeError(f"GIOSG['SIGNING_KEY'] {self.problem}")
-        keyed = self._macs.get(algorithm)
-        if keyed is None:  # a race makes two, alike: either is kept
-            keyed = self._macs[algorithm] = hmac.new(self._secret, digestmod=_HASHES[algorithm])
-        mac = keyed.copy()
-        mac.update(message)
-        return mac.digest()
+        pads = self._macs.get(algorithm)
+        if pads is None:  # a race makes two, alike: either is kept
+            pads = self._macs[algorithm] = _keyed_pads(self._secret, _HASHES[algorithm])
+        inner, outer = pads[0].copy(), pads[1].copy()
+        inner.update(message)
+        outer.update(inner.digest())
+        digest: bytes = outer.digest()
+        return digest
+
+
+def _keyed_pads(secret: bytes, new_hash: Any) -> tuple[Any, Any]:
+    """HMAC (RFC 2104) up to the message: the hash objects of the key XOR ipad and of the key
+    XOR opad, as the ``hmac`` module computes them (a key longer than the hash's block is
+    hashed first). ``HMAC(m) = H(opad_state + H(ipad_state + m))``."""
+    block = new_hash().block_size
+    if len(secret) > block:
+        secret = new_hash(secret).digest()
+    secret = secret.ljust(block, b"\0")
+    return new_hash(secret.translate(hmac.trans_36)), new_hash(secret.translate(hmac.trans_5C))
 
 
 @sensitive_variables()

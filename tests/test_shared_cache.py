@@ -334,3 +334,30 @@ def test_make_private_on_any_headers(
     assert response["Vary"] == vary
     assert request._cache_update_cache is False  # type: ignore[attr-defined]
     assert [name for name in response.headers if name.lower() == "vary"] == ["Vary"]
+
+
+@pytest.mark.parametrize("accessed", [True, False])
+def test_vary_cookie_is_left_to_session_middleware_when_it_adds_it(accessed: bool) -> None:
+    """SessionMiddleware adds ``Vary: Cookie`` to the response of a request whose session was
+    accessed (every signed-in visitor's): make_private leaves it to it then, and adds it
+    otherwise. Either way the response leaves the stack with it, exactly once."""
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.test import RequestFactory
+
+    from giosg_django.shared_cache import make_private
+
+    request = RequestFactory().get("/")
+
+    def view(request: HttpRequest) -> HttpResponse:
+        if accessed:
+            request.session.get("anything")
+        response = HttpResponse("page")
+        make_private(request, response)
+        if accessed:
+            assert not response.has_header("Vary")  # SessionMiddleware's, below
+        else:
+            assert response["Vary"] == "Cookie"
+        return response
+
+    response = SessionMiddleware(view)(request)
+    assert response["Vary"] == "Cookie" and response["Cache-Control"] == "private"

@@ -298,3 +298,21 @@ def test_any_variables_sign_as_jwt_encode(variables: dict[str, Any], algorithm: 
 def test_a_variable_named_exp_is_left_to_the_encoder() -> None:
     assert signing._payload({"exp": 1, "a": "b"}, 5) == '{"exp":5,"a":"b"}'
     assert signing._payload({1: "x"}, 5) == '{"1":"x","exp":5}'  # type: ignore[dict-item]
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(
+    secret=st.binary(min_size=1, max_size=300),
+    message=st.binary(max_size=500),
+    algorithm=st.sampled_from(signing.ALGORITHMS),
+)
+def test_the_prepared_hmac_is_hmac(secret: bytes, message: bytes, algorithm: str) -> None:
+    """Keys shorter than, as long as and longer than the hash's block (64 or 128 bytes)."""
+    import hashlib
+    import hmac
+
+    key = SigningKey(secret)
+    digest_name = {"HS256": "sha256", "HS384": "sha384", "HS512": "sha512"}[algorithm]
+    expected = hmac.new(secret, message, getattr(hashlib, digest_name)).digest()
+    assert key.digest(message, algorithm) == expected
+    assert key.digest(message, algorithm) == expected  # the pads are copied, never used up
