@@ -16,7 +16,7 @@ from . import js
 from .calls import IDENTITY_CHANGED, MARKER_MODULE, Call
 from .conf import GiosgSettings
 from .faults import contained
-from .signing import sign
+from .signing import SigningKey, sign
 
 
 def is_enabled(request: HttpRequest | None, config: GiosgSettings) -> bool:
@@ -55,7 +55,11 @@ def args_as_sent(call: Call, request: HttpRequest | None, config: GiosgSettings)
 def _signed_args(call: Call, request: HttpRequest | None, config: GiosgSettings) -> tuple[Any, ...]:
     """A submit's arguments, signed when a key is set. A key that cannot sign raises: no
     plain variables are sent in its place."""
-    key = config.signing_key(request)
+    setting = config["SIGNING_KEY"]
+    # A literal key, held as read (the usual case): signing_key() would only return it.
+    key = setting if type(setting) is SigningKey and setting.problem is None else None
+    if key is None:
+        key = config.signing_key(request)
     if key is not None:
         algorithm = config["SIGNING_ALGORITHM"]
         token = sign(call.args[0], key=key, algorithm=algorithm, ttl=config["TOKEN_TTL"])

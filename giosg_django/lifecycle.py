@@ -65,7 +65,7 @@ def at_response(request: HttpRequest, visit: Visit, response: HttpResponseBase, 
     """After the view and giosg's own rendering: the cookie naming the response's final user
     (only with a session or the cookie), and the logout notice for a page (only while calls
     wait)."""
-    if user is not None and visitor_cookie.needs_user(request):
+    if user is not None:  # at_response returns at once without a session or the cookie
         with _END_FAILED:
             visitor_cookie.at_response(request, response, user)
     if visit.calls:
