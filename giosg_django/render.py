@@ -153,8 +153,8 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
     statements = []
     sent: list[Sent] = []
     for call in [*batch, *identity_calls(request, config, replace=replace)]:
-        if not reaches_page(call, config):
-            continue
+        if call.module == MARKER_MODULE and not reaches_page(call, config):
+            continue  # (every giosg call reaches the page: asked of markers only)
         with _rendering_failed(call.module, call.method):
             args = args_as_sent(call, request, config)
             statements.append(call_statement(call, args))

@@ -178,8 +178,13 @@ def marks(request: HttpRequest) -> list[Mark]:
     """The request's values of the cookie that the server wrote."""
     found: list[Mark] | None = request.__dict__.get(_MARKS)
     if found is None:
-        found = [mark for mark in map(read, _values(request)) if mark is not None]
-        setattr(request, _MARKS, found)
+        values = _values(request)
+        if len(values) == 1:  # the usual case: no list to filter
+            mark = read(values[0])
+            found = [] if mark is None else [mark]
+        else:
+            found = [mark for mark in map(read, values) if mark is not None]
+        request.__dict__[_MARKS] = found
     return found
 
 
