@@ -109,6 +109,7 @@ class SigningKey:
         return digest
 
 
+@sensitive_variables()
 def _keyed_pads(secret: bytes, new_hash: Any) -> tuple[Any, Any]:
     """HMAC (RFC 2104) up to the message: the hash objects of the key XOR ipad and of the key
     XOR opad, as the ``hmac`` module computes them (a key longer than the hash's block is
@@ -188,10 +189,12 @@ _SCALARS = {True: "true", False: "false", None: "null"}
 
 def _payload(variables: Mapping[str, Any], exp: int) -> str:
     """``json.dumps({**variables, "exp": exp}, separators=(",", ":"))``, as PyJWT writes the
-    payload. Variables of str names and str, int, bool or None values (the identity's) are
-    written here, as the encoder writes each (its Python-level set-up costs more than the
-    writing); anything else goes through the encoder."""
-    if "exp" not in variables:
+    payload. A dict of str names and str, int, bool or None values (the identity's) is written
+    here, as the encoder writes each (its Python-level set-up costs more than the writing);
+    anything else goes through the encoder."""
+    # A plain dict only: {**mapping} reads a subclass's own storage, not its items() (Django's
+    # MultiValueDict overrides that), and the encoder below sees what {**mapping} gives.
+    if type(variables) is dict and "exp" not in variables:
         parts = []
         for name, value in variables.items():
             kind = type(value)

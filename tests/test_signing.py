@@ -316,3 +316,18 @@ def test_the_prepared_hmac_is_hmac(secret: bytes, message: bytes, algorithm: str
     expected = hmac.new(secret, message, getattr(hashlib, digest_name)).digest()
     assert key.digest(message, algorithm) == expected
     assert key.digest(message, algorithm) == expected  # the pads are copied, never used up
+
+
+def test_a_mapping_that_is_not_a_plain_dict_is_written_as_the_encoder_writes_it() -> None:
+    """{**mapping} reads a dict subclass's own storage, not its items(): Django's
+    MultiValueDict gives lists there. The payload is what the encoder makes of {**mapping}."""
+    from collections import OrderedDict
+
+    from django.utils.datastructures import MultiValueDict
+
+    for variables in (
+        MultiValueDict({"plan": ["free", "pro"]}),
+        OrderedDict(plan="pro", seats=3),
+    ):
+        expected = json.dumps({**variables, "exp": 60}, separators=(",", ":"))
+        assert signing._payload(variables, 60) == expected
