@@ -1,7 +1,7 @@
 """giosg_django's cost, as ratios measured side by side in one process (``make bench``).
 
-Each figure compares the same work with and without giosg, interleaving the two in rounds and
-taking the median per-call time of each, so machine noise hits both sides alike:
+Each figure compares the same work with and without giosg, interleaving the two call by call
+and taking the median of each side's per-call CPU times, so machine noise hits both alike:
 
 1. a signed-in page with ``{% giosg_visitor %}`` and a signed identity, against the same page
    without giosg (full Django stack: WSGI handler, sessions, auth), and the nearest peer's tag
@@ -25,6 +25,7 @@ import operator
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -103,29 +104,31 @@ def compare_many(
     rounds: int,
     make_arg: Callable[[], Any] = lambda: None,
 ) -> list[float]:
-    """Seconds per call of each side: the fastest of many short rounds that take the sides in
-    turn, in a rotating order (the round least disturbed by the rest of the machine, as
-    ``timeit`` advises), with garbage collection paused while the clock runs. Each call gets a
-    fresh argument from ``make_arg``, made before the clock starts."""
+    """Seconds per call of each side: the median of every call's own CPU time
+    (``time.thread_time``: another process's turn on the CPU is not counted), the sides taken
+    call by call in a rotating order, so whatever disturbs the machine falls on all of them
+    alike, and the median ignores the calls it hit. Each call gets a fresh argument from
+    ``make_arg``, made before its clock starts. The start-up heap is frozen out of the
+    garbage collector first, as in ``run_side``."""
     for fn in sides:  # warm caches
         for _ in range(max(50, n // 10)):
             fn(make_arg())
+    gc.collect()
+    gc.freeze()
+    clock = time.thread_time
     times: list[list[float]] = [[] for _ in sides]
     for round_ in range(rounds):
         shift = round_ % len(sides)
         order = list(enumerate(sides))
         order = order[shift:] + order[:shift]
-        for side, fn in order:
-            args = [make_arg() for _ in range(n)]
-            gc.collect()
-            gc.disable()
-            start = time.thread_time()
-            for arg in args:
+        for _ in range(n):
+            for side, fn in order:
+                arg = make_arg()
+                start = clock()
                 fn(arg)
-            elapsed = time.thread_time() - start
-            gc.enable()
-            times[side].append(elapsed / n)
-    return [min(side) for side in times]
+                times[side].append(clock() - start)
+    gc.unfreeze()
+    return [statistics.median(side) for side in times]
 
 
 def signed_in_cookie() -> tuple[str, Any]:
