@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -194,10 +194,14 @@ def _newest(found: list[Mark]) -> Mark | None:
     return max(found, key=lambda mark: mark.written)
 
 
+def _names_someone(mark: Mark | None) -> TypeGuard[Mark]:
+    """Whether a value is there and names a user (not NOBODY: a sign-in that ended)."""
+    return mark is not None and mark.who != NOBODY
+
+
 def may_act(request: HttpRequest) -> bool:
     """Whether the cookie names someone (it is then compared with the user)."""
-    latest = _newest(marks(request))
-    return latest is not None and latest.who != NOBODY
+    return _names_someone(_newest(marks(request)))
 
 
 def is_on(request: HttpRequest) -> bool:
@@ -218,7 +222,7 @@ def at_request_start(request: HttpRequest, visit: Visit, user: Any) -> None:
     the identity change too, so their identity replaces what was attached."""
     found = marks(request)
     latest = _newest(found)
-    if latest is None or latest.who == NOBODY:
+    if not _names_someone(latest):
         return  # no user read: a visitor whose sign-in ended costs no session
     user = unwrapped(user)
     if signed_in(user):
@@ -262,27 +266,26 @@ def at_response(request: HttpRequest, response: HttpResponseBase, user: Any) -> 
     nobody), or when another value was newer; again once half its margin has passed."""
     if not needs_user(request):
         return
+    if not is_on(request):  # asked once: ENABLED may be the project's callable
+        if cookie_name() in request.COOKIES:
+            _delete(response)
+        return
     named = request.__dict__.get(_NAMES_USER)
     if (
         named is not None
         and named[0] is unwrapped(user)
         and _now() - named[1].written <= REWRITE_AFTER_MS
-        and is_on(request)
     ):
         return  # the newest value names this very user, and is recent: nothing to write
-    if not is_on(request):
-        if cookie_name() in request.COOKIES:
-            _delete(response)
-        return
     latest = _newest(marks(request))
-    if not has_session(request) and (latest is None or latest.who == NOBODY):
+    if not has_session(request) and not _names_someone(latest):
         return  # anonymous, and the cookie has nothing to change: no user read
     user = unwrapped(user)
     if signed_in(user):
         wanted = fingerprint(user)
         if latest is None or latest.who != wanted or _now() - latest.written > REWRITE_AFTER_MS:
             _write(response, wanted)
-    elif latest is not None and latest.who != NOBODY:
+    elif _names_someone(latest):
         _write(response, NOBODY)
 
 

@@ -478,3 +478,30 @@ def test_a_quiet_request_that_logs_in_gets_the_cookie_and_stores_the_change(ada:
     response = GiosgMiddleware(view)(request)
     assert who(response.cookies[COOKIE_NAME].value) == visitor_cookie.fingerprint(ada)
     assert request.session.get(PENDING)  # the identity change waits for the next page
+
+
+@pytest.mark.django_db
+def test_the_end_step_asks_whether_giosg_is_on_once(ada: Any, monkeypatch: Any) -> None:
+    """ENABLED may be the project's callable (a query): the end step asks once, also when the
+    newest value names this very user and consent is refused (the cookie is then deleted)."""
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from giosg_django.visit import Visit
+
+    asked: list[bool] = []
+
+    def refused(request: Any) -> bool:
+        asked.append(True)
+        return False
+
+    monkeypatch.setattr(visitor_cookie, "is_on", refused)
+    factory = RequestFactory()
+    factory.cookies[COOKIE_NAME] = value_for(ada)
+    request = factory.get("/")
+    visitor_cookie.at_request_start(request, Visit(request), ada)  # names ada: no question
+    assert asked == []
+    response = HttpResponse()
+    visitor_cookie.at_response(request, response, ada)
+    assert asked == [True]
+    assert response.cookies[COOKIE_NAME]["max-age"] == 0
