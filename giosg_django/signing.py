@@ -51,9 +51,9 @@ class SigningKey:
     description without the value, and refuses to sign; ``kind`` is the type it was given as.
     """
 
-    __slots__ = ("_macs", "_secret", "_tokens", "kind", "problem")
+    __slots__ = ("_pads", "_secret", "_tokens", "kind", "problem")
 
-    _macs: dict[str, tuple[Any, Any]]
+    _pads: dict[str, tuple[Any, Any]]
     _secret: bytes | None
     _tokens: Memo[str, str] | None
     kind: str
@@ -66,7 +66,7 @@ class SigningKey:
         # Per algorithm, the hashes of the key's two pads (``_keyed_pads``), made once: each
         # token copies them (preparing them is about half of an HMAC of a token's size, and
         # hmac.HMAC's copy() runs Python code). Never shown, as the key.
-        object.__setattr__(self, "_macs", {})
+        object.__setattr__(self, "_pads", {})
         # Tokens signed with this key, for reuse (``sign``): algorithm and payload -> token.
         # Never shown: it is no part of repr() or str().
         object.__setattr__(self, "_tokens", None)  # a Memo, made on the first token
@@ -99,9 +99,9 @@ class SigningKey:
     def digest(self, message: bytes, algorithm: str) -> bytes:
         if self._secret is None:
             raise TypeError(f"GIOSG['SIGNING_KEY'] {self.problem}")
-        pads = self._macs.get(algorithm)
+        pads = self._pads.get(algorithm)
         if pads is None:  # a race makes two, alike: either is kept
-            pads = self._macs[algorithm] = _keyed_pads(self._secret, _HASHES[algorithm])
+            pads = self._pads[algorithm] = _keyed_pads(self._secret, _HASHES[algorithm])
         inner, outer = pads[0].copy(), pads[1].copy()
         inner.update(message)
         outer.update(inner.digest())
