@@ -21,7 +21,6 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.http import HttpRequest, HttpResponseBase
 
 from . import htmx, inject, lifecycle, shared_cache
-from .api import Giosg
 from .calls import Call
 from .conf import get_config
 from .faults import contained
@@ -48,7 +47,7 @@ class GiosgMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.async_mode:
             return self.__acall__(request)
-        giosg = request.giosg = Giosg(request)  # type: ignore[attr-defined]  # visit.attach
+        giosg = attach(request)
         if not lifecycle.is_quiet(request):
             started = giosg._visit
             # Load what waits now: login() and logout() flush the session during the view.

@@ -39,27 +39,29 @@ def make_private(request: HttpRequest, response: HttpResponseBase) -> None:
     Django's per-site cache before ``GiosgMiddleware``, whatever Cache-Control says by then.
     The one helper every such path uses."""
     keep_out(request)
-    # Django's ResponseHeaders keeps each header as (name, value) under its lower-cased name.
-    # has_header() raises and catches a KeyError for a header that is missing (the usual case
-    # here, on every page of a signed-in visitor), and setting one re-checks constant ASCII
-    # values: the dict is used directly when it is there.
-    store = getattr(response.headers, "_store", None)
-    if type(store) is not dict:
-        store = None
-    if store is not None and "cache-control" not in store:
-        store["cache-control"] = ("Cache-Control", "private")
-    elif store is None and not response.has_header("Cache-Control"):
-        response["Cache-Control"] = "private"
-    else:
+    if not _add_if_missing(response, "Cache-Control", "private"):
         patch_cache_control(response, private=True)
-    if _sessions_add_vary(request):
-        return
-    if store is not None and "vary" not in store:
-        store["vary"] = ("Vary", "Cookie")
-    elif store is None and not response.has_header("Vary"):
-        response["Vary"] = "Cookie"
-    else:
+    if not _sessions_add_vary(request) and not _add_if_missing(response, "Vary", "Cookie"):
         patch_vary_headers(response, ("Cookie",))
+
+
+def _add_if_missing(response: HttpResponseBase, name: str, value: str) -> bool:
+    """Set the header ``name`` unless the response has it; whether it was set. Django's
+    ResponseHeaders keeps each header as (name, value) under its lower-cased name, used
+    directly when it is there: has_header() raises and catches a KeyError for a header that
+    is missing (the usual case, on every page of a signed-in visitor), and setting one
+    re-checks these constant ASCII values."""
+    store = getattr(response.headers, "_store", None)
+    if type(store) is dict:
+        key = name.lower()
+        if key in store:
+            return False
+        store[key] = (name, value)
+        return True
+    if response.has_header(name):
+        return False
+    response[name] = value
+    return True
 
 
 def _sessions_add_vary(request: HttpRequest) -> bool:
