@@ -23,6 +23,11 @@ giosg.E010  error   a value of the wrong type (one message per key, naming the t
                     ``http(s)://`` origin, ``LOGIN_GOAL`` not a non-blank string,
                     ``SIGNING_KEY`` neither a string nor a callable (or a string holding
                     characters UTF-8 cannot encode), a bool key not ``True``/``False``...
+giosg.E011  error   ``PENDING_STORAGE`` does not import, or is not a ``PendingStorage``
+                    subclass.
+giosg.E012  error   ``CacheStorage`` with a ``PENDING_CACHE`` that is not in ``CACHES``.
+giosg.W013  warning ``CacheStorage`` on a cache that worker processes do not share
+                    (local-memory, dummy): calls queued by one worker are lost to the others.
 =========== ======= ==================================================================
 """
 
@@ -87,6 +92,7 @@ def check_settings(
         *_check_positive_ints(values),
         *_check_unknown_keys(list(conf.user_settings())),
         *_check_types(values),
+        *_check_storage(values),
     ]
 
 
@@ -230,6 +236,7 @@ def _check_types(values: Mapping[str, Any]) -> list[CheckMessage]:
         "VISITOR_VARIABLES": (_none_str_or_callable, "a dotted path, a callable or None"),
         "VISITOR_IDENTIFIER": (_none_str_or_callable, "a dotted path, a callable or None"),
         "LOGIN_GOAL": (_none_or_nonblank_str, "a goal id (a non-blank string) or None"),
+        "PENDING_CACHE": (_is_str, "a cache alias (a string)"),
     }
     return [
         Error(
@@ -257,6 +264,10 @@ def _bool_str_or_callable(value: object) -> bool:
     return isinstance(value, (bool, str)) or callable(value)
 
 
+def _is_str(value: object) -> bool:
+    return isinstance(value, str)
+
+
 def _is_bool(value: object) -> bool:
     return isinstance(value, bool)
 
@@ -273,6 +284,71 @@ def _describe(value: object) -> str:
 
 def _type_name(value: object) -> str:
     return type(value).__name__
+
+
+# Cache backends that keep their entries in one process (or nowhere): each worker then has
+# its own store, and a call queued by one worker never reaches a page another one serves.
+UNSHARED_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+CACHE_STORAGE = "giosg_django.storage.CacheStorage"
+
+
+def _check_storage(values: Mapping[str, Any]) -> list[CheckMessage]:
+    path = values["PENDING_STORAGE"]
+    problem = None
+    if not isinstance(path, str):
+        problem = f"must be a dotted path (a string), not {_type_name(path)}"
+    else:
+        try:
+            target = import_string(path)
+        except ImportError as exc:
+            problem = f"does not import ({exc})"
+        else:
+            from .storage import PendingStorage
+
+            if not (isinstance(target, type) and issubclass(target, PendingStorage)):
+                problem = "is not a subclass of giosg_django.storage.PendingStorage"
+    if problem is not None:
+        return [
+            Error(
+                f"GIOSG['PENDING_STORAGE'] = {path!r:.200} {problem}.",
+                hint="Use giosg_django.storage.SessionStorage (the default), CacheStorage or "
+                "DatabaseStorage, or the dotted path of your own PendingStorage subclass.",
+                id="giosg.E011",
+            )
+        ]
+    from .storage import CacheStorage
+
+    if not issubclass(target, CacheStorage):
+        return []
+    alias = values["PENDING_CACHE"]
+    caches = getattr(settings, "CACHES", None) or {}
+    if not isinstance(alias, str):
+        return []  # the type check's business (giosg.E010)
+    if alias not in caches:
+        return [
+            Error(
+                f"GIOSG['PENDING_CACHE'] = {alias!r:.200} is not a cache alias in settings.CACHES.",
+                hint=f"Set GIOSG['PENDING_CACHE'] to one of {sorted(caches)!r}, or add a cache "
+                "under that alias (Redis or memcached, shared by every worker).",
+                id="giosg.E012",
+            )
+        ]
+    backend = caches[alias].get("BACKEND") if isinstance(caches[alias], Mapping) else None
+    if backend in UNSHARED_CACHES:
+        return [
+            Warning(
+                f"CacheStorage uses the cache {alias!r} ({backend}), which worker processes do "
+                "not share: a call queued by one worker never reaches a page another serves.",
+                hint="Point GIOSG['PENDING_CACHE'] at a Redis or memcached cache "
+                "(django.core.cache.backends.redis.RedisCache, PyMemcacheCache), or use "
+                "giosg_django.storage.DatabaseStorage.",
+                id="giosg.W013",
+            )
+        ]
+    return []
 
 
 # --- settings.MIDDLEWARE -----------------------------------------------------------------

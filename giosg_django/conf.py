@@ -48,6 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "CROSS_TAB_LOGOUT": True,
     "IDENTIFY_IMPERSONATED": False,
     "MAX_PENDING_BYTES": 32768,
+    "PENDING_STORAGE": "giosg_django.storage.SessionStorage",
+    "PENDING_CACHE": "default",
 }
 
 # Keys whose value may be a dotted path to a callable (a string is imported, not taken as is).

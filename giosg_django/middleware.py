@@ -62,7 +62,7 @@ class GiosgMiddleware:
             step()
         waiting = after_view(request, visit, response, getattr(request, "user", None))
         if waiting is not None:
-            visit.stored = get_storage().save(request, waiting)
+            visit.stored = get_storage().save(request, response, waiting)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -92,7 +92,7 @@ class GiosgMiddleware:
         else:
             waiting = end_step()
         if waiting is not None:
-            visit.stored = await get_storage().asave(request, waiting)
+            visit.stored = await get_storage().asave(request, response, waiting)
         return response
 
     # Only AUTO_INJECT needs the view's turn (the CSP nonce must exist before an inner CSP

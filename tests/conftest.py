@@ -168,3 +168,46 @@ def ada_client(ada: Any) -> Any:
     client = Client()
     client.force_login(ada)
     return client
+
+
+# --- each PENDING_STORAGE -------------------------------------------------------------------
+
+# The delivery rules hold whatever keeps the waiting calls: a module or test marked
+# ``each_storage`` runs once per store. The store is made the default for the test (not put
+# into settings.GIOSG), so a test that sets GIOSG afresh still runs against it.
+PENDING_STORAGES = {
+    "session": ("giosg_django.storage.SessionStorage", "default"),
+    "cache": ("giosg_django.storage.CacheStorage", "giosg_pending"),
+    "database": ("giosg_django.storage.DatabaseStorage", "default"),
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("each_storage") is None:
+        return
+    if metafunc.definition.get_closest_marker("session_storage") is not None:
+        stores = ["session"]
+    else:
+        stores = list(PENDING_STORAGES)
+    metafunc.parametrize("pending_storage", stores, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def pending_storage(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The store of the test's parametrization (``each_storage``); else the default, as set."""
+    from django.core.cache import caches
+
+    from giosg_django import conf
+
+    name: str | None = getattr(request, "param", None)
+    if name is None:
+        return "session"
+    path, alias = PENDING_STORAGES[name]
+    if name == "database":
+        request.getfixturevalue("db")  # the PendingCall table
+    monkeypatch.setitem(conf.DEFAULTS, "PENDING_STORAGE", path)
+    monkeypatch.setitem(conf.DEFAULTS, "PENDING_CACHE", alias)
+    conf.get_config.cache_clear()
+    request.addfinalizer(conf.get_config.cache_clear)
+    caches["giosg_pending"].clear()
+    return name

@@ -54,6 +54,16 @@ LOGOUT_REDIRECT_URL = "/page/"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast tests
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
+# "giosg_pending": the cache CacheStorage uses in the tests run against each storage
+# (conftest.py, the ``each_storage`` mark); one process, so local memory is shared enough.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "giosg_pending": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "giosg_pending",
+    },
+}
+
 GIOSG = {
     "COMPANY_ID": "test-company",
     "HOST": "https://service.giosg.test",

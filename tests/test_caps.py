@@ -18,12 +18,11 @@ from django.http import HttpRequest, JsonResponse
 from django.test import Client, override_settings
 from django.urls import path
 
-from giosg_django.storage import SESSION_KEY
-
 from .support import urls
+from .support.pending import client_stored_calls
 from .test_storage import BACKENDS, goals
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.each_storage]
 
 
 @override_settings(GIOSG={"COMPANY_ID": "test-company", "MAX_PENDING": 3})
@@ -173,13 +172,13 @@ def test_the_caps_never_drop_the_newest_login_and_logout_markers(
         assert result.errors == []
         submits = [args for args in result.calls or [] if args[:2] == ["visitor", "submit"]]
         assert submits and submits[-1][3:] == ["plain", True]  # the marker survived
-        queue_size = len(client.session.get(SESSION_KEY, []))
+        queue_size = len(client_stored_calls(client))
         for index in range(30):
             client.post("/support/", {"message": f"later {index} " + "x" * 200})
         client.post("/accounts/logout/")
         for index in range(30):
             client.post("/support/", {"message": f"after {index} " + "x" * 200})
-        stored = client.session.get(SESSION_KEY, [])
+        stored = client_stored_calls(client)
     assert queue_size == 0
     markers = [item for item in stored if item[0] == "giosg_django"]
     assert [item[1] for item in markers] == ["loggedOut"]
@@ -194,6 +193,7 @@ def test_the_caps_never_drop_the_newest_login_and_logout_markers(
         assert len(json.dumps(stored, separators=(",", ":"))) <= limits[cap] + 50
 
 
+@pytest.mark.session_storage  # signed-cookie sessions: what the cookie can carry
 @pytest.mark.urls(__name__)
 @pytest.mark.parametrize("message_at", ["before-the-logout", "after-the-logout"])
 def test_a_long_message_does_not_push_a_logout_out_of_a_signed_cookie(
@@ -226,6 +226,7 @@ def test_a_long_message_does_not_push_a_logout_out_of_a_signed_cookie(
     assert message[:40] not in caplog.text
 
 
+@pytest.mark.session_storage  # signed-cookie sessions: what the cookie can carry
 @pytest.mark.urls(__name__)
 def test_a_signed_cookie_never_drops_the_newest_logout_marker(
     js_engine: Any, ada: Any, caplog: Any

@@ -434,3 +434,73 @@ def test_every_message_has_a_hint() -> None:
         e002 = [m for m in giosg_only(run_checks()) if m.id == "giosg.E002"]
     assert e002
     assert all(m.hint for m in e002)
+
+
+# --- PENDING_STORAGE and PENDING_CACHE ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "storage",
+    [
+        "giosg_django.storage.SessionStorage",
+        "giosg_django.storage.DatabaseStorage",
+        "giosg_django.storage.session.SessionStorage",
+    ],
+)
+def test_a_known_store_is_fine(storage: str) -> None:
+    assert giosg_messages(PENDING_STORAGE=storage) == []
+
+
+@pytest.mark.parametrize(
+    ("storage", "problem"),
+    [
+        ("giosg_django.storage.NoSuchStorage", "does not import"),
+        ("nowhere.Storage", "does not import"),
+        ("giosg_django.storage.get_storage", "is not a subclass"),
+        (42, "must be a dotted path (a string), not int"),
+        (None, "must be a dotted path"),
+    ],
+)
+def test_a_store_that_is_not_one_is_an_error(storage: Any, problem: str) -> None:
+    (message,) = giosg_messages(PENDING_STORAGE=storage)
+    assert (message.id, message.level) == ("giosg.E011", ERROR)
+    assert problem in message.msg and "DatabaseStorage" in (message.hint or "")
+
+
+def test_cache_storage_on_a_shared_cache_is_fine() -> None:
+    caches = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "redis": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1",
+        },
+    }
+    with override_settings(CACHES=caches):
+        assert (
+            giosg_messages(
+                PENDING_STORAGE="giosg_django.storage.CacheStorage", PENDING_CACHE="redis"
+            )
+            == []
+        )
+
+
+@pytest.mark.parametrize("backend", ["locmem.LocMemCache", "dummy.DummyCache"])
+def test_cache_storage_on_a_cache_workers_do_not_share_is_a_warning(backend: str) -> None:
+    caches = {"default": {"BACKEND": f"django.core.cache.backends.{backend}"}}
+    with override_settings(CACHES=caches):
+        (message,) = giosg_messages(PENDING_STORAGE="giosg_django.storage.CacheStorage")
+    assert (message.id, message.level) == ("giosg.W013", WARNING)
+    assert "'default'" in message.msg and "RedisCache" in (message.hint or "")
+
+
+def test_cache_storage_on_a_cache_alias_that_does_not_exist_is_an_error() -> None:
+    (message,) = giosg_messages(
+        PENDING_STORAGE="giosg_django.storage.CacheStorage", PENDING_CACHE="nope"
+    )
+    assert (message.id, message.level) == ("giosg.E012", ERROR)
+    assert "giosg_pending" in (message.hint or "")  # the aliases there are
+
+
+def test_a_cache_alias_that_is_not_a_string_is_a_type_error() -> None:
+    (message,) = giosg_messages(PENDING_CACHE=3)
+    assert (message.id, message.level) == ("giosg.E010", ERROR)

@@ -13,6 +13,8 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
+pytestmark = pytest.mark.each_storage
+
 CLOSE = ["chat", "close", {"hide": True}]
 CLEAR = ["visitor", "removeAll"]
 

@@ -20,7 +20,7 @@ from giosg_django.htmx import HEADER_BUDGET
 from .support import urls
 from .support.cases import KEY
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.each_storage]
 HX = {"HTTP_HX_REQUEST": "true"}
 
 

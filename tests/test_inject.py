@@ -10,7 +10,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.test import AsyncClient, Client, override_settings
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.each_storage]
 
 AUTO = override_settings(GIOSG={**settings.GIOSG, "AUTO_INJECT": True})
 

@@ -16,6 +16,8 @@ from django.test import Client, override_settings
 
 from giosg_django import js
 
+pytestmark = pytest.mark.each_storage
+
 CLOSE = ["chat", "close", {"hide": True}]
 CLEAR = ["visitor", "removeAll"]
 GIOSG = "giosg_django.middleware.GiosgMiddleware"

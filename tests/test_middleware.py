@@ -13,7 +13,7 @@ from django.test import AsyncClient, Client, RequestFactory
 from giosg_django.api import Giosg
 from giosg_django.middleware import GiosgMiddleware
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.each_storage]
 
 
 def page_goals(js_engine: Any, response: Any) -> list[str]:

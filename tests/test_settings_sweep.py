@@ -134,9 +134,14 @@ SWEEP: dict[str, list[Wrong]] = {
     "HTMX": BOOL,
     "CROSS_TAB_LOGOUT": BOOL,
     "IDENTIFY_IMPERSONATED": BOOL,
-    # Being added by another change (a positive int, the cap on the bytes of pending calls);
-    # skipped until conf.DEFAULTS has it.
     "MAX_PENDING_BYTES": POSITIVE_INT,
+    "PENDING_STORAGE": [
+        Wrong("path-that-does-not-import", "tests.no_such_module.Storage"),
+        Wrong("not-a-storage", "giosg_django.storage.get_storage"),
+        Wrong("int", 5),
+        Wrong("none", None),
+    ],
+    "PENDING_CACHE": [Wrong("int", 1), Wrong("none", None), Wrong("list", ["default"])],
 }
 
 CASES = [

@@ -17,7 +17,7 @@ from django.test import Client, override_settings
 
 from giosg_django.storage import SESSION_KEY
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.each_storage]
 
 BACKENDS = [
     "django.contrib.sessions.backends.db",
@@ -120,6 +120,7 @@ def test_a_page_that_delivers_calls_is_private(client: Client) -> None:
     assert "Cookie" in response["Vary"]
 
 
+@pytest.mark.session_storage
 @pytest.mark.parametrize(
     "stored",
     ["not a list", [["goal", "matches"]], [["nope", "call", [], False]], [{"a": 1}], 42],
@@ -139,6 +140,7 @@ def test_a_corrupt_or_foreign_session_value_is_ignored_and_logged(
     assert "ignored" in caplog.text
 
 
+@pytest.mark.session_storage
 @override_settings(
     SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies",
     GIOSG={"COMPANY_ID": "test-company", "MAX_PENDING": 500},
@@ -163,6 +165,7 @@ def test_a_signed_cookie_session_stays_under_4096_bytes(
     assert delivered == goals_sent[-len(delivered) :]  # the newest, in order
 
 
+@pytest.mark.session_storage
 def test_a_foreign_value_is_replaced_so_it_is_reported_once(client: Client, caplog: Any) -> None:
     client.get("/set-session/")
     session = client.session

@@ -1,79 +1,32 @@
-"""Where the calls waiting for a visitor are kept between their requests (``PENDING_STORAGE``).
+""":class:`SessionStorage`, the default store: the waiting calls in the visitor's Django
+session, any session backend (database, cache, signed cookies), as plain JSON
+(``Call.to_session``), which every session serializer accepts.
 
-Never in process memory: whichever worker serves the visitor's next page renders them. Every
-store sits behind one interface, :class:`PendingStorage`; :class:`SessionStorage` (the
-default) keeps them in the visitor's Django session, any session backend (database, cache,
-signed cookies), as plain JSON (``Call.to_session``), which every session serializer accepts.
+A session is read when a request starts and written whole when it ends, so two requests of one
+visitor at the same time can lose or repeat a call (the last write wins), as any data in a
+Django session can: ``CacheStorage`` and ``DatabaseStorage`` do not.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Collection, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Collection
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.contrib.sessions.backends.signed_cookies import SessionStore as CookieSession
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBase
 
-from .calls import Call
-from .caps import cap, drop_order
-from .conf import get_config
-from .faults import contained
+from ..calls import Call
+from ..caps import cap, drop_order
+from ..conf import get_config
+from ..faults import contained
+from .base import NOTHING, Loaded, PendingStorage, decode, encode, keyed_session
 
 SESSION_KEY = "_giosg_pending"
 
 logger = logging.getLogger("giosg_django")
 
-
-class Loaded(NamedTuple):
-    """What a store held for the visitor: the calls, in order, and whether it held anything
-    under giosg's key at all (a corrupt or foreign value too, which the next save replaces)."""
-
-    calls: list[Call]
-    held_any: bool
-
-
-class PendingStorage:
-    """The interface of a store of waiting calls.
-
-    One instance serves the whole process (every thread and request): the state of one response
-    lives in its :class:`~giosg_django.visit.Visit`, and the store finds the visitor from the
-    request (the session, or a per-visitor key of its own). A store that fails never fails the
-    response: its methods contain the fault (``faults.contained``: raised with ``DEBUG``, else
-    logged, the calls of that response lost).
-
-    ``load`` runs before the view; a store shared by parallel requests may *take* the calls
-    (read and remove them at once), so that no two responses deliver the same call. ``save``
-    runs once the response is known, only when something waits or the store held something,
-    with the calls that must wait for a later page, in order: it keeps the newest within the
-    caps (``caps.cap``) and replaces what the store holds for the visitor with them. The
-    ``a``-forms are the async (ASGI) path's.
-    """
-
-    def may_hold(self, request: HttpRequest) -> bool:
-        """Whether the store may hold calls for this request's visitor: a cheap test on the
-        request alone (no I/O), so a visitor who can have nothing costs no ``load``."""
-        return True
-
-    def load(self, request: HttpRequest) -> Loaded:
-        raise NotImplementedError
-
-    async def aload(self, request: HttpRequest) -> Loaded:
-        return await sync_to_async(self.load)(request)
-
-    def save(self, request: HttpRequest, calls: list[Call]) -> list[Call] | None:
-        """Returns the calls the store now holds for the visitor, ``None`` when it failed."""
-        raise NotImplementedError
-
-    async def asave(self, request: HttpRequest, calls: list[Call]) -> list[Call] | None:
-        return await sync_to_async(self.save)(request, calls)
-
-
-NOTHING = Loaded([], False)
 # Made once (``contained`` holds no state of its own): loading runs on every request.
 LOAD_FAILED = contained("loading pending giosg calls from the session")
 STORE_FAILED = contained("storing pending giosg calls in the session")
@@ -110,7 +63,9 @@ class SessionStorage(PendingStorage):
                 return NOTHING if stored is None else Loaded(decode(stored), True)
         return NOTHING
 
-    def save(self, request: HttpRequest, calls: list[Call]) -> list[Call] | None:
+    def save(
+        self, request: HttpRequest, response: HttpResponseBase, calls: list[Call]
+    ) -> list[Call] | None:
         session, kept = _stage(request, calls)
         if session is None:
             return kept
@@ -119,7 +74,9 @@ class SessionStorage(PendingStorage):
             return kept
         return None
 
-    async def asave(self, request: HttpRequest, calls: list[Call]) -> list[Call] | None:
+    async def asave(
+        self, request: HttpRequest, response: HttpResponseBase, calls: list[Call]
+    ) -> list[Call] | None:
         # Staging is memory work only: the session was loaded, or has no key.
         session, kept = _stage(request, calls)
         if session is None:
@@ -128,19 +85,6 @@ class SessionStorage(PendingStorage):
             await session.asave()
             return kept
         return None
-
-
-def keyed_session(request: HttpRequest) -> SessionBase | None:
-    """The request's session if it has a key, else ``None``: a session without one holds
-    nothing (and nobody is signed in without one), so it is never created or loaded here."""
-    session: SessionBase | None = getattr(request, "session", None)
-    return session if session is not None and session.session_key is not None else None
-
-
-@functools.cache
-def get_storage() -> PendingStorage:
-    """The process's store (``PENDING_STORAGE`` will choose it; the session until then)."""
-    return SessionStorage()
 
 
 def _stage(request: HttpRequest, calls: list[Call]) -> tuple[SessionBase | None, list[Call] | None]:
@@ -182,26 +126,6 @@ class _Writing:
         elif session.session_key is None or session.session_key != self.key_before:
             return
         session.modified = False
-
-
-def decode(stored: Any) -> list[Call]:
-    """The calls in a stored value; a corrupt or foreign value is dropped with a warning."""
-    if stored is None:
-        return []
-    if not isinstance(stored, list):
-        logger.warning("giosg: ignored a session value under %r that is not a list", SESSION_KEY)
-        return []
-    calls = []
-    for item in stored:
-        try:
-            calls.append(Call.from_session(item))
-        except (ValueError, TypeError):
-            logger.warning("giosg: ignored a stored call that is not one: %.200r", item)
-    return calls
-
-
-def encode(calls: Sequence[Call]) -> list[list[Any]]:
-    return [call.to_session() for call in calls]
 
 
 def _put(session: SessionBase, calls: list[Call]) -> list[Call]:

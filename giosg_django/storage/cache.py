@@ -1,0 +1,33 @@
+""":class:`CacheStorage`: the waiting calls as records (``storage.records``) in a cache every
+worker shares (``GIOSG["PENDING_CACHE"]``: Redis or memcached through Django's own backends).
+
+Only two operations are needed, both atomic on those servers: ``add`` (write a record once)
+and ``delete``, which says whether this request removed the record, so that exactly one request
+takes it. A local-memory or dummy cache is not shared by worker processes (check giosg.W013).
+"""
+
+from __future__ import annotations
+
+from django.core.cache import BaseCache, caches
+
+from ..conf import get_config
+from .records import RecordStorage
+
+KEY_PREFIX = "giosg_django:pending:"
+
+
+class CacheStorage(RecordStorage):
+    """In the cache ``GIOSG["PENDING_CACHE"]``; no call is written into the session."""
+
+    def cache(self) -> BaseCache:
+        return caches[get_config()["PENDING_CACHE"]]
+
+    def take(self, record_ids: list[str]) -> list[str]:
+        cache = self.cache()
+        found = cache.get_many([KEY_PREFIX + record_id for record_id in record_ids])
+        # Read by any number of requests, removed by one: the one whose delete removed it.
+        return [text for key, text in found.items() if cache.delete(key)]
+
+    def write(self, record_id: str, text: str, ttl: int) -> None:
+        if not self.cache().add(KEY_PREFIX + record_id, text, timeout=ttl):
+            raise RuntimeError("a new record's key was taken")  # 128 random bits: never

@@ -1,0 +1,38 @@
+""":class:`DatabaseStorage`: the waiting calls as records (``storage.records``) in the model
+:class:`giosg_django.models.PendingCall`, on any database Django supports.
+
+A record is inserted once and removed by a ``DELETE`` of its primary key: the database's row
+count says which request removed it (a parallel ``DELETE`` of the same row waits for the first
+one's commit, then finds nothing), so exactly one request takes it. ``manage.py
+giosg_clear_pending`` deletes the records that expired without being taken.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from .records import RecordStorage
+
+
+class DatabaseStorage(RecordStorage):
+    """In the table of :class:`giosg_django.models.PendingCall` (its migration ships with the
+    app); no call is written into the session."""
+
+    def take(self, record_ids: list[str]) -> list[str]:
+        from ..models import PendingCall  # the app registry is ready by the first request
+
+        live = PendingCall.objects.filter(pk__in=record_ids, expires__gt=timezone.now())
+        taken = []
+        for record_id, text in live.values_list("pk", "calls"):
+            deleted, _ = PendingCall.objects.filter(pk=record_id).delete()
+            if deleted:
+                taken.append(text)
+        return taken
+
+    def write(self, record_id: str, text: str, ttl: int) -> None:
+        from ..models import PendingCall
+
+        expires = timezone.now() + timedelta(seconds=ttl)
+        PendingCall.objects.create(id=record_id, calls=text, expires=expires)

@@ -1,0 +1,320 @@
+"""CacheStorage and DatabaseStorage (giosg_django.storage.records, .cache, .database): records
+written once and taken once, receipts in cookies. The delivery rules they share with the
+session store run against every store (the ``each_storage`` modules); the races across
+worker processes are in tests/test_races.py. Here: what only these two stores do."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+from django.core.management import call_command
+from django.db import connection
+from django.http import HttpResponse
+from django.test import Client, RequestFactory, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from giosg_django.calls import goal_matches
+from giosg_django.models import PendingCall
+from giosg_django.storage import CacheStorage, DatabaseStorage, get_storage
+from giosg_django.storage.cache import KEY_PREFIX
+from giosg_django.storage.records import MAX_RECEIPTS, RECEIPT_PREFIX, SECURE_RECEIPT_PREFIX
+
+from .support.pending import client_stored_calls, receipt_ids
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+STORES = {
+    "cache": ("giosg_django.storage.CacheStorage", "giosg_pending"),
+    "database": ("giosg_django.storage.DatabaseStorage", "default"),
+}
+
+
+@pytest.fixture(params=list(STORES))
+def store(request: Any, settings: Any) -> Iterator[str]:
+    path, alias = STORES[request.param]
+    settings.GIOSG = {**settings.GIOSG, "PENDING_STORAGE": path, "PENDING_CACHE": alias}
+    caches["giosg_pending"].clear()
+    yield request.param
+
+
+def goals(js_engine: Any, response: Any) -> list[str]:
+    result = js_engine.run(response.content.decode())
+    assert result.errors == []
+    return [args[2] for args in result.calls or [] if args[:2] == ["goal", "matches"]]
+
+
+def request_with(cookies: dict[str, str]) -> Any:
+    request = RequestFactory().get("/")
+    request.COOKIES.update(cookies)
+    return request
+
+
+def queue(goal_ids: list[str]) -> dict[str, str]:
+    """Store ``goal_ids`` as one response would; the cookies the browser then holds."""
+    response = HttpResponse()
+    get_storage().save(request_with({}), response, [goal_matches(g) for g in goal_ids])
+    return {name: morsel.value for name, morsel in response.cookies.items() if morsel.value}
+
+
+def test_a_record_is_taken_by_one_request_only(store: str) -> None:
+    cookies = queue(["a", "b"])
+    first, second = request_with(cookies), request_with(cookies)
+    assert [c.args for c in get_storage().load(first).calls] == [("a",), ("b",)]
+    assert get_storage().load(second).calls == []  # a replayed receipt finds nothing
+    # Each response gives its receipts back, found or not.
+    for request in (first, second):
+        response = HttpResponse()
+        assert get_storage().save(request, response, []) == []
+        assert [m.value for m in response.cookies.values()] == [""]
+        assert all(m["max-age"] == 0 for m in response.cookies.values())
+
+
+def test_threads_taking_the_same_records_deliver_each_once(store: str) -> None:
+    """Many requests presenting the same receipts at once (a browser's parallel fetches): each
+    record reaches exactly one of them."""
+    cookies: dict[str, str] = {}
+    for n in range(6):
+        cookies.update(queue([f"g{n}"]))
+    got: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def take() -> None:
+        barrier.wait()
+        calls = get_storage().load(request_with(cookies)).calls
+        got.extend(call.args[0] for call in calls)
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(got) == [f"g{n}" for n in range(6)]
+
+
+def test_calls_written_back_keep_their_place_before_newer_records(store: str) -> None:
+    old = queue(["old"])
+    request = request_with(old)
+    taken = get_storage().load(request).calls  # a slow request took it ...
+    newer = queue(["newer"])  # ... while a parallel one stored its own
+    response = HttpResponse()
+    get_storage().save(request, response, taken)  # not delivered: back it goes
+    browser = {**newer, **{n: m.value for n, m in response.cookies.items() if m.value}}
+    assert [c.args[0] for c in get_storage().load(request_with(browser)).calls] == [
+        "old",
+        "newer",
+    ]
+
+
+def test_nothing_is_asked_of_the_store_without_a_receipt(
+    store: str, ada_client: Client, monkeypatch: Any
+) -> None:
+    """A plain page of a signed-in visitor with nothing waiting: no cache round trip, and no
+    query more than with the session store."""
+    asked: list[str] = []
+    cache = caches["giosg_pending"]
+    for method in ("get", "get_many", "add", "set", "delete"):
+        original = getattr(cache, method)
+        monkeypatch.setattr(
+            cache, method, lambda *a, _m=method, _o=original, **k: asked.append(_m) or _o(*a, **k)
+        )
+    ada_client.get("/page/")  # the first page after the login
+    with CaptureQueriesContext(connection) as queries:
+        assert ada_client.get("/page/").status_code == 200
+    assert asked == []
+    assert not [q for q in queries.captured_queries if "giosg_django" in q["sql"]]
+    with override_settings(GIOSG={"COMPANY_ID": "test-company"}):  # the session store
+        ada_client.get("/page/")
+        with CaptureQueriesContext(connection) as session_queries:
+            ada_client.get("/page/")
+    assert len(queries.captured_queries) == len(session_queries.captured_queries)
+
+
+def test_no_call_is_written_into_the_session(store: str, ada_client: Client) -> None:
+    ada_client.get("/page/")
+    before = dict(ada_client.session)
+    ada_client.get("/queue/g1/json/")
+    assert dict(ada_client.session) == before
+    assert [call[:3] for call in client_stored_calls(ada_client)] == [["goal", "matches", ["g1"]]]
+
+
+def test_calls_follow_the_browser_through_login_and_logout(
+    store: str, ada: Any, js_engine: Any
+) -> None:
+    client = Client()
+    client.get("/queue/before-login/json/")
+    client.post("/accounts/login/", {"username": "ada", "password": "pw"})  # new session key
+    client.get("/queue/signed-in/json/")
+    client.post("/accounts/logout/")  # the session flushed: a redirect, nothing rendered
+    page = client.get("/page/")
+    assert goals(js_engine, page) == ["before-login", "signed-in"]
+    assert goals(js_engine, client.get("/page/")) == []
+
+
+def test_records_and_receipts_expire_with_the_session_cookie(store: str, settings: Any) -> None:
+    settings.SESSION_COOKIE_AGE = 3600
+    response = HttpResponse()
+    get_storage().save(request_with({}), response, [goal_matches("g")])
+    (morsel,) = response.cookies.values()
+    assert morsel["max-age"] == 3600 and morsel["httponly"] and morsel["samesite"] == "Lax"
+    record_id = morsel.key.removeprefix(RECEIPT_PREFIX)
+    if store == "database":
+        expires = PendingCall.objects.get(pk=record_id).expires
+        assert abs((expires - timezone.now()) - timedelta(seconds=3600)) < timedelta(seconds=5)
+        PendingCall.objects.filter(pk=record_id).update(expires=timezone.now())
+        assert get_storage().load(request_with({morsel.key: "1"})).calls == []  # expired
+    else:
+        cache = caches["giosg_pending"]
+        expiry = cache._expire_info[cache.make_and_validate_key(KEY_PREFIX + record_id)]
+        assert 3590 < expiry - __import__("time").time() <= 3600
+
+
+def test_clear_pending_deletes_what_expired_only(capsys: Any) -> None:
+    now = timezone.now()
+    PendingCall.objects.create(id="a" * 22, calls="{}", expires=now - timedelta(seconds=1))
+    PendingCall.objects.create(id="b" * 22, calls="{}", expires=now + timedelta(hours=1))
+    call_command("giosg_clear_pending")
+    assert list(PendingCall.objects.values_list("pk", flat=True)) == ["b" * 22]
+    assert "Deleted 1 expired record" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        RECEIPT_PREFIX + "short",
+        RECEIPT_PREFIX + "x" * 21 + "!",
+        "other_" + "x" * 22,
+        SECURE_RECEIPT_PREFIX + "x" * 22,  # the secure name, on a site without HTTPS cookies
+    ],
+)
+def test_a_cookie_that_is_not_a_receipt_costs_nothing(store: str, name: str) -> None:
+    request = request_with({name: "1"})
+    assert get_storage().may_hold(request) is False
+
+
+def test_a_forged_or_emptied_receipt_finds_nothing(store: str, caplog: Any) -> None:
+    forged = RECEIPT_PREFIX + "A" * 22
+    assert get_storage().may_hold(request_with({forged: ""})) is False  # deleted, still sent
+    request = request_with({forged: "1"})
+    with caplog.at_level(logging.WARNING, logger="giosg_django"):
+        assert get_storage().load(request).calls == []
+    response = HttpResponse()
+    get_storage().save(request, response, [])
+    assert response.cookies[forged].value == ""  # given back
+    assert caplog.records == []
+
+
+def test_at_most_max_receipts_are_taken_at_once(store: str) -> None:
+    cookies: dict[str, str] = {}
+    for n in range(MAX_RECEIPTS + 3):
+        cookies.update(queue([f"g{n}"]))
+    request = request_with(cookies)
+    first = get_storage().load(request).calls
+    assert len(first) == MAX_RECEIPTS
+    response = HttpResponse()
+    get_storage().save(request, response, first)  # nothing delivered: all of it waits
+    left = {**cookies}
+    for name, morsel in response.cookies.items():
+        if morsel.value:
+            left[name] = morsel.value
+        else:
+            left.pop(name)
+    assert len(get_storage().load(request_with(left)).calls) == MAX_RECEIPTS + 3
+
+
+def test_the_caps_hold_across_records(store: str, settings: Any, caplog: Any) -> None:
+    settings.GIOSG = {**settings.GIOSG, "MAX_PENDING": 3}
+    cookies: dict[str, str] = {}
+    for n in range(5):
+        cookies.update(queue([f"g{n}"]))
+    with caplog.at_level(logging.WARNING, logger="giosg_django"):
+        calls = get_storage().load(request_with(cookies)).calls
+    assert [c.args[0] for c in calls] == ["g2", "g3", "g4"]  # the newest, in order
+    assert "dropped" in caplog.text
+
+
+def test_a_corrupt_record_is_ignored_and_logged(store: str, caplog: Any) -> None:
+    record_id = "C" * 22
+    if store == "database":
+        PendingCall.objects.create(
+            id=record_id, calls="not json", expires=timezone.now() + timedelta(hours=1)
+        )
+    else:
+        caches["giosg_pending"].set(KEY_PREFIX + record_id, json.dumps({"queued": "x"}))
+    with caplog.at_level(logging.WARNING, logger="giosg_django"):
+        loaded = get_storage().load(request_with({RECEIPT_PREFIX + record_id: "1"}))
+    assert loaded.calls == [] and loaded.held_any
+    assert "ignored a stored record" in caplog.text
+
+
+def test_with_https_cookies_the_receipt_is_host_only(store: str, settings: Any) -> None:
+    settings.SESSION_COOKIE_SECURE = True
+    response = HttpResponse()
+    get_storage().save(request_with({}), response, [goal_matches("g")])
+    (morsel,) = response.cookies.values()
+    assert morsel.key.startswith("__Host-giosg_pending_")
+    assert morsel["secure"] and morsel["path"] == "/" and not morsel["domain"]
+    assert receipt_ids({morsel.key: morsel}) == [morsel.key.removeprefix(SECURE_RECEIPT_PREFIX)]
+    assert get_storage().may_hold(request_with({morsel.key: "1"}))
+
+
+# --- a store that is down -------------------------------------------------------------------
+
+
+class Down(Exception):
+    pass
+
+
+def break_store(store: str, monkeypatch: Any, *, on: tuple[str, ...]) -> None:
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise Down("the store is down")
+
+    target = CacheStorage if store == "cache" else DatabaseStorage
+    for method in on:
+        monkeypatch.setattr(target, method, fail)
+
+
+def test_a_store_that_is_down_never_fails_the_page(
+    store: str, client: Client, js_engine: Any, monkeypatch: Any, caplog: Any
+) -> None:
+    client.get("/queue/waiting/json/")
+    with monkeypatch.context() as patched:
+        break_store(store, patched, on=("take", "write"))
+        with caplog.at_level(logging.ERROR, logger="giosg_django"):
+            assert client.get("/queue/lost/json/").status_code == 200
+            page = client.get("/page/")
+        assert page.status_code == 200
+        assert goals(js_engine, page) == []  # nothing could be taken
+    assert "loading pending giosg calls failed" in caplog.text
+    assert "writing pending giosg calls" in caplog.text
+    # Back up: what waited before is still there (its receipt was kept); the call of the
+    # response whose write failed is lost, as logged.
+    assert goals(js_engine, client.get("/page/")) == ["waiting"]
+    assert goals(js_engine, client.get("/queue/again/page/")) == ["again"]
+
+
+def test_a_store_that_is_down_raises_with_debug(
+    store: str, client: Client, monkeypatch: Any, settings: Any
+) -> None:
+    settings.DEBUG = True
+    break_store(store, monkeypatch, on=("write",))
+    with pytest.raises(Down):
+        client.get("/queue/g/json/")
+
+
+def test_a_pending_storage_that_does_not_import_keeps_calls_in_the_session(
+    client: Client, js_engine: Any, settings: Any, caplog: Any
+) -> None:
+    """A check error (giosg.E011); a site running all the same logs it and keeps working."""
+    settings.GIOSG = {**settings.GIOSG, "PENDING_STORAGE": "nowhere.Storage"}
+    with caplog.at_level(logging.ERROR, logger="giosg_django"):
+        client.get("/queue/g1/json/")
+        assert goals(js_engine, client.get("/page/")) == ["g1"]
+    assert caplog.text.count("GIOSG['PENDING_STORAGE'] = 'nowhere.Storage' failed") == 1
