@@ -22,11 +22,13 @@ class CacheStorage(RecordStorage):
     def cache(self) -> BaseCache:
         return caches[get_config()["PENDING_CACHE"]]
 
-    def take(self, record_ids: list[str]) -> list[str]:
-        cache = self.cache()
-        found = cache.get_many([KEY_PREFIX + record_id for record_id in record_ids])
+    def find(self, record_ids: list[str]) -> dict[str, str]:
+        found = self.cache().get_many([KEY_PREFIX + record_id for record_id in record_ids])
+        return {key.removeprefix(KEY_PREFIX): text for key, text in found.items()}
+
+    def remove(self, record_id: str) -> bool:
         # Read by any number of requests, removed by one: the one whose delete removed it.
-        return [text for key, text in found.items() if cache.delete(key)]
+        return bool(self.cache().delete(KEY_PREFIX + record_id))
 
     def write(self, record_id: str, text: str, ttl: int) -> None:
         if not self.cache().add(KEY_PREFIX + record_id, text, timeout=ttl):

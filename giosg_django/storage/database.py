@@ -20,16 +20,17 @@ class DatabaseStorage(RecordStorage):
     """In the table of :class:`giosg_django.models.PendingCall` (its migration ships with the
     app); no call is written into the session."""
 
-    def take(self, record_ids: list[str]) -> list[str]:
+    def find(self, record_ids: list[str]) -> dict[str, str]:
         from ..models import PendingCall  # the app registry is ready by the first request
 
         live = PendingCall.objects.filter(pk__in=record_ids, expires__gt=timezone.now())
-        taken = []
-        for record_id, text in live.values_list("pk", "calls"):
-            deleted, _ = PendingCall.objects.filter(pk=record_id).delete()
-            if deleted:
-                taken.append(text)
-        return taken
+        return dict(live.values_list("pk", "calls"))
+
+    def remove(self, record_id: str) -> bool:
+        from ..models import PendingCall
+
+        deleted, _ = PendingCall.objects.filter(pk=record_id).delete()
+        return deleted > 0
 
     def write(self, record_id: str, text: str, ttl: int) -> None:
         from ..models import PendingCall

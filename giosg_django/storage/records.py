@@ -36,6 +36,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
+from .. import shared_cache
 from ..calls import Call
 from ..caps import cap
 from ..conf import get_config
@@ -106,12 +107,16 @@ def _parse(text: Any) -> tuple[int, list[Call]]:
 
 
 class RecordStorage(PendingStorage):
-    """A store of records and receipts (the module docstring); a subclass says how a record is
-    taken and written (``take``, ``write``)."""
+    """A store of records and receipts (the module docstring); a subclass says how records are
+    found and removed (``find``, ``remove``) and written (``write``)."""
 
-    def take(self, record_ids: list[str]) -> list[str]:
-        """The stored texts of the records this request removed (each removed by one request
-        only); records gone already (taken, expired) are left out."""
+    def find(self, record_ids: list[str]) -> dict[str, str]:
+        """The stored texts of those records that are there (not taken, not expired), by id;
+        reads only."""
+        raise NotImplementedError
+
+    def remove(self, record_id: str) -> bool:
+        """Remove the record; whether this call removed it (one request only ever does)."""
         raise NotImplementedError
 
     def write(self, record_id: str, text: str, ttl: int) -> None:
@@ -124,17 +129,28 @@ class RecordStorage(PendingStorage):
         record_ids = receipts(request)
         if not record_ids:
             return NOTHING
+        found: dict[str, str] | None = None
         with LOAD_FAILED:
-            taken = sorted((_parse(text) for text in self.take(record_ids)), key=_by_time)
-            # Taken: the response gives the receipts back, whatever happens next. Were the
-            # store down, they stay with the browser and their records wait.
-            setattr(request, _PRESENTED, record_ids)
-            if taken:
-                setattr(request, _OLDEST, taken[0][0])
-            calls = [call for _, record in taken for call in record]
-            config = get_config()
-            return Loaded(cap(calls, config["MAX_PENDING"], config["MAX_PENDING_BYTES"]), True)
-        return NOTHING
+            found = self.find(record_ids)
+        if found is None:
+            return NOTHING  # the store is down: the receipts stay, their records wait
+        # The receipts to give back: those whose record is gone (taken, expired) or taken now.
+        resolved = [record_id for record_id in record_ids if record_id not in found]
+        taken = []
+        with LOAD_FAILED:
+            for record_id, text in found.items():
+                if self.remove(record_id):
+                    taken.append(_parse(text))
+                resolved.append(record_id)
+        # After a failure midway, what was taken is delivered all the same (it is gone from
+        # the store), and the receipts of what was not stay with the browser.
+        setattr(request, _PRESENTED, resolved)
+        taken.sort(key=_by_time)
+        if taken:
+            setattr(request, _OLDEST, taken[0][0])
+        calls = [call for _, record in taken for call in record]
+        config = get_config()
+        return Loaded(cap(calls, config["MAX_PENDING"], config["MAX_PENDING_BYTES"]), True)
 
     def save(
         self, request: HttpRequest, response: HttpResponseBase, calls: list[Call]
@@ -142,10 +158,15 @@ class RecordStorage(PendingStorage):
         ttl = settings.SESSION_COOKIE_AGE
         with STORE_FAILED:
             prefix = receipt_prefix()
-            for record_id in getattr(request, _PRESENTED, ()):
+            presented = getattr(request, _PRESENTED, ())
+            for record_id in presented:
                 response.delete_cookie(prefix + record_id, path="/", samesite="Lax")
             config = get_config()
             kept = cap(calls, config["MAX_PENDING"], config["MAX_PENDING_BYTES"])
+            if presented or kept:
+                # Its cookies are this browser's alone: a shared cache that stored the response
+                # would hand this visitor's receipt to the next one.
+                shared_cache.make_private(request, response)
             if not kept:
                 return []
             record_id = secrets.token_urlsafe(16)
