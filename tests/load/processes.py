@@ -96,13 +96,18 @@ def start(
             env=env,
             cwd=cwd,
             start_new_session=True,
-            user=user,
-            group=pwd.getpwnam(user).pw_gid if user else None,
-            extra_groups=[] if user else None,
+            **as_user(user),
         )
     finally:
         handle.close()
     return Process(name, popen, output)
+
+
+def as_user(user: str | None) -> dict[str, Any]:
+    """Popen's arguments that run the child as ``user`` (its own group only), or as we are."""
+    if not user:
+        return {}
+    return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
 
 
 def wait_for(process: Process, ready: Callable[[], bool], timeout: float) -> None:
@@ -437,13 +442,12 @@ class Postgres:
         self.directory = directory
         if self.user:
             shutil.chown(directory, self.user, pwd.getpwnam(self.user).pw_gid)
+        argv = [str(self.bin_dir / "initdb"), "-D", str(directory / "data")]
+        argv += ["-U", POSTGRES_SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-sync"]
         initdb = subprocess.run(
-            [str(self.bin_dir / "initdb"), "-D", str(directory / "data")]
-            + ["-U", POSTGRES_SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-sync"],
+            argv,
             cwd=directory,
-            user=self.user,
-            group=pwd.getpwnam(self.user).pw_gid if self.user else None,
-            extra_groups=[] if self.user else None,
+            **as_user(self.user),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
