@@ -284,7 +284,7 @@ def race(server: RaceServer) -> Iterator[RaceServer]:
 def assert_clean(server: RaceServer) -> None:
     giosg, out, access = server.since_mark()
     assert "Traceback" not in giosg and "ERROR" not in giosg, giosg[-4000:]
-    assert "Traceback" not in out and "[ERROR]" not in out, out[-4000:]
+    assert "Traceback" not in out and "[ERROR]" not in out and "[CRITICAL]" not in out, out[-4000:]
     statuses = [int(line.rsplit(" ", 1)[-1]) for line in access.splitlines()]
     assert all(status < 500 for status in statuses), access[-4000:]
 
