@@ -547,6 +547,8 @@ def test_cache_storage_with_redis_going_down_and_back(
         assert "ERROR" not in log and "Traceback" not in log, log[-4000:]
         rows = gunicorn.served_by()
         assert all(status < 500 for *_, status in rows), [r for r in rows if r[4] >= 500][:10]
+        out = gunicorn.process.text()  # a worker that crashed or timed out says so here
+        assert "Traceback" not in out and "[CRITICAL]" not in out, out[-4000:]
     finally:
         if gunicorn is not None:
             gunicorn.stop()
