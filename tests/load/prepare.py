@@ -1,6 +1,7 @@
-"""Make the SQLite file gunicorn serves: ``python -m tests.load.prepare COUNT`` migrates the
-database named by ``GIOSG_LOAD_DB`` and creates the users ``visitor-0000`` ... (password
-``pw``). Run once per test session; each server gets a copy of the file."""
+"""Make the database gunicorn serves: ``python -m tests.load.prepare COUNT`` migrates the
+database named by ``GIOSG_LOAD_DB`` (SQLite) or ``GIOSG_LOAD_PG`` (PostgreSQL) and creates the
+users ``visitor-0000`` ... (password ``pw``). Run once per test session; each server gets a
+copy of it (of the file, or a database made with it as template)."""
 
 from __future__ import annotations
 
@@ -31,9 +32,10 @@ def main(count: int) -> None:
     user_model.objects.bulk_create(
         [user_model(username=username(n), password=password) for n in range(count)]
     )
-    with connection.cursor() as cursor:
-        # Fold the WAL into the main file, so a plain copy of it is the whole database.
-        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            # Fold the WAL into the main file, so a plain copy of it is the whole database.
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     connection.close()
 
 

@@ -7,6 +7,7 @@ test's own thread, so a failure names the visitor and the page.
 
 from __future__ import annotations
 
+import email.utils
 import http.client
 import re
 import threading
@@ -63,6 +64,10 @@ class Visitor:
     responses: list[Response] = field(default_factory=list)
     cookie_sizes: list[int] = field(default_factory=list)  # the session cookie, as sent to us
     error: BaseException | None = None
+    # Parallel requests of one visitor (the race tests) share the jar as a browser's tabs and
+    # fetch() calls do: each request sends the jar as it is when it starts, and each response's
+    # Set-Cookie headers, deletions too, apply as soon as its headers arrive, in that order.
+    jar_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def username(self) -> str:
@@ -82,8 +87,9 @@ class Visitor:
     ) -> Response:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         sent = dict(headers or {})
-        if self.cookies:
-            sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        with self.jar_lock:
+            if self.cookies:
+                sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
         if form is not None:
             body = urlencode(form)
@@ -94,6 +100,10 @@ class Visitor:
         try:
             connection.request(method, target, body=body, headers=sent)
             raw = connection.getresponse()
+            with self.jar_lock:
+                for key, value in raw.getheaders():
+                    if key.lower() == "set-cookie":
+                        self._store_cookie(value)
             content = raw.read()
             response = Response(
                 label,
@@ -105,9 +115,6 @@ class Visitor:
             )
         finally:
             connection.close()
-        for key, value in response.headers:
-            if key.lower() == "set-cookie":
-                self._store_cookie(value)
         self.responses.append(response)
         return response
 
@@ -117,10 +124,14 @@ class Visitor:
         for name, morsel in jar.items():
             if name == SESSION_COOKIE:
                 self.cookie_sizes.append(len(name) + 1 + len(morsel.coded_value))
-            if morsel["max-age"] == "0" or "1970" in morsel["expires"]:
+            if _expired(morsel["max-age"], morsel["expires"]):
                 self.cookies.pop(name, None)
             else:
                 self.cookies[name] = morsel.coded_value
+
+    def cookie(self, name: str) -> str | None:
+        with self.jar_lock:
+            return self.cookies.get(name)
 
     def csrf_token(self) -> str:
         """The token for a form: the one in the last page's form, else the cookie's secret
@@ -165,6 +176,20 @@ class Visitor:
 
     def by_label(self, label: str) -> list[Response]:
         return [response for response in self.responses if response.label == label]
+
+
+def _expired(max_age: str, expires: str) -> bool:
+    """Whether a Set-Cookie deletes its cookie, as a browser reads it: Max-Age 0 or less, else
+    an Expires in the past (Max-Age wins when both are there, RFC 6265 section 5.3)."""
+    if max_age.strip().lstrip("-").isdigit():
+        return int(max_age) <= 0
+    if expires:
+        try:
+            when = email.utils.parsedate_to_datetime(expires)
+        except (TypeError, ValueError):
+            return False
+        return when.timestamp() <= time.time()
+    return False
 
 
 def run_visitors(

@@ -11,6 +11,8 @@ urlpatterns = [
     path("consent/<str:answer>/", views.set_consent),
     path("cases/<str:ids>/<str:how>/", views.cases_view, name="cases"),
     path("queue/<str:goal>/<str:kind>/", views.queue_goal, name="queue"),
+    path("slow/<str:goal>/", views.slow),
+    path("storage/", views.storage_in_use),
     path("set-session/", views.set_session),
     path("async/queue/<str:goal>/", views.async_queue_goal),
     path("async/page/", views.async_page),

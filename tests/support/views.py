@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ from django.template import engines
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 
-from giosg_django import calls
+from giosg_django import calls, storage
 from giosg_django.decorators import giosg_exempt
 
 from .cases import BY_ID, GROUPS, CallCase
@@ -130,6 +131,24 @@ def queue_goal(request: HttpRequest, goal: str, kind: str) -> HttpResponseBase:
             .render({}, request)
         )
     return render(request, "page.html")
+
+
+def slow(request: HttpRequest, goal: str) -> JsonResponse:
+    """Queue ``goal.matches(goal)`` (none for ``-``), then take ``?ms=`` milliseconds (at most
+    10 s) as a view doing slow work would, and answer JSON: the other half of a race with the
+    same visitor's page or parallel requests (tests/test_races.py)."""
+    if goal != "-":
+        request.giosg.goal.matches(goal)  # type: ignore[attr-defined]
+    milliseconds = min(int(request.GET.get("ms", "0")), 10_000)
+    time.sleep(milliseconds / 1000)
+    return JsonResponse({"queued": goal, "ms": milliseconds})
+
+
+def storage_in_use(request: HttpRequest) -> JsonResponse:
+    """The class of the store giosg uses in this process: a test checks that a server runs on
+    the store it asked for, not on the default behind its back."""
+    store = type(storage.get_storage())
+    return JsonResponse({"storage": f"{store.__module__}.{store.__qualname__}"})
 
 
 def set_session(request: HttpRequest) -> HttpResponse:
