@@ -42,6 +42,7 @@ matrix: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --group bench
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/storage.py
 
 # Python (ruff, mypy --strict) and the page client (eslint, installed with the test JS).
 lint: $(STAMP) $(JS_STAMP)

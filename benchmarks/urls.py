@@ -17,6 +17,12 @@ def api(request):
     return JsonResponse({"ok": True, "items": [1, 2, 3]})
 
 
+def queue(request):
+    # A JSON view that leaves one goal waiting for the next page (the storage benchmark).
+    request.giosg.goal.matches("bench-goal")
+    return JsonResponse({"queued": True})
+
+
 def tag(request):
     return render(request, "tag.html")
 
@@ -25,4 +31,5 @@ urlpatterns = [
     path("page/<str:giosg>/", page),
     path("api/", api),
     path("tag/", tag),
+    path("queue/", queue),
 ]
