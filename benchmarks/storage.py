@@ -95,7 +95,7 @@ def main() -> None:
         }
         stores["cache"] = CacheStorage()
     else:
-        print("cache: left out, redis-server is not installed (Debian: apt-get install redis-server)")
+        print("cache: left out, redis-server is not installed (apt-get install redis-server)")
     try:
         with override_settings(CACHES=caches):
             run(stores, base)
@@ -132,7 +132,7 @@ def run(stores: dict[str, Any], base: dict[str, str]) -> None:
         sides.append((f"queue + deliver one call, {name}", cycle, use(storage)))
 
     times: dict[str, list[float]] = {label: [] for label, _, _ in sides}
-    for fn_label, fn, make_arg in sides:  # warm up
+    for _, fn, make_arg in sides:  # warm up
         for _ in range(50):
             make_arg()
             fn(None)
