@@ -15,6 +15,8 @@ export default [
         document: "readonly",
         Symbol: "readonly",
         EventTarget: "readonly",
+        Document: "readonly",
+        Promise: "readonly",
       },
     },
     linterOptions: { reportUnusedDisableDirectives: "error" },

@@ -108,14 +108,21 @@ def client_start(logout_calls: Sequence[Sequence[Any]]) -> str:
     )
 
 
-def client(render_time_ms: int, logout_calls: Sequence[Sequence[Any]]) -> str:
-    """The page client with this page's data (``client_start`` and the render time)."""
-    return with_render_time(client_start(logout_calls), render_time_ms)
+def client(
+    render_time_ms: int,
+    logout_calls: Sequence[Sequence[Any]],
+    sync: dict[str, Any] | None = None,
+) -> str:
+    """The page client with this page's data (``client_start``, the render time, and what it
+    needs to call the sync endpoint)."""
+    return with_render_time(client_start(logout_calls), render_time_ms, sync)
 
 
-def with_render_time(start: str, render_time_ms: int) -> str:
-    """The end of the glue ``client_start`` began: the page's render time (server time, ms)."""
-    return start + str(render_time_ms) + "});"
+def with_render_time(start: str, render_time_ms: int, sync: dict[str, Any] | None = None) -> str:
+    """The end of the glue ``client_start`` began: the page's render time (server time, ms),
+    and the sync endpoint's URL and CSRF details when it is routed (``giosg_django.sync``)."""
+    tail = "" if sync is None else ',"sync":' + dumps(sync)
+    return start + str(render_time_ms) + tail + "});"
 
 
 def unless_stale(statements: str) -> str:

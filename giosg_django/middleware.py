@@ -20,7 +20,7 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 
-from . import htmx, inject, lifecycle, shared_cache
+from . import htmx, inject, lifecycle, shared_cache, sync
 from .calls import Call
 from .conf import get_config
 from .faults import contained
@@ -63,6 +63,7 @@ class GiosgMiddleware:
         waiting = after_view(request, visit, response, getattr(request, "user", None))
         if waiting is not None:
             visit.stored = get_storage().save(request, response, waiting)
+            sync.after_save(request, response, visit)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -93,6 +94,7 @@ class GiosgMiddleware:
             waiting = end_step()
         if waiting is not None:
             visit.stored = await get_storage().asave(request, response, waiting)
+            sync.after_save(request, response, visit)
         return response
 
     # Only AUTO_INJECT needs the view's turn (the CSP nonce must exist before an inner CSP

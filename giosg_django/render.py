@@ -20,7 +20,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from . import calls, js, shared_cache
+from . import calls, js, shared_cache, sync
 from .calls import IDENTITY_CHANGED, MARKER_MODULE
 from .conf import GiosgSettings, get_config
 from .delivery import args_as_sent, call_data, has_client, is_enabled, reaches_page
@@ -57,14 +57,17 @@ def script(js_text: str, request: HttpRequest | None) -> SafeString:
 
 
 def client_js(visit: Visit | None, request: HttpRequest | None, config: GiosgSettings) -> str:
-    """The page client (htmx delivery, cross-tab logout), once per response."""
-    if not has_client(config):
+    """The page client (htmx delivery, cross-tab logout, the sync endpoint), once per
+    response."""
+    sync_data = sync.client_data(request)
+    if sync_data is None and not has_client(config):
         return ""
     if visit is not None:
         if visit.client_rendered:
             return ""
         visit.client_rendered = True
-    return js.with_render_time(config.derived(_client_start), int(time.time() * 1000))
+    start = config.derived(_client_start)
+    return js.with_render_time(start, int(time.time() * 1000), sync_data)
 
 
 def _client_start(config: GiosgSettings) -> str:

@@ -103,6 +103,7 @@ def test_the_names_python_uses_are_read_from_the_file(js_engine: NodeEngine) -> 
         "loggedOut": "loggedOut",
         "global": "giosgDjango",
         "symbol": "giosg_django.client",
+        "hint": "giosg_django_sync",
     }
     for value in js.NAMES.values():
         assert js.CLIENT.count(f'"{value}"') == 1, value  # comments aside

@@ -7,7 +7,11 @@
 //
 //   giosgDjango.start({renderedAt: <server time of the render, ms>, logoutCalls: [...]});
 //
-// The client contacts no one. It:
+// The client contacts no one but the site's own sync endpoint (giosg_django.urls), and that only
+// when the server said something waits for this page. It:
+// - syncs (giosgDjango.sync()): asks the endpoint for the calls waiting for this visitor and the
+//   identity, on request, and by itself whenever a request this page made (fetch, XHR, a Turbo
+//   visit) left the hint cookie above what this page has (giosg_django/sync.py);
 // - runs calls delivered as JSON ([module, method, ...args], a top-level null standing for
 //   undefined), such as those of an htmx response's HX-Trigger event (GIOSG["HTMX"]);
 // - records a logout (its server time) in localStorage, whose "storage" event reaches the site's
@@ -31,6 +35,7 @@
     loggedOut: "loggedOut",
     global: "giosgDjango",
     symbol: "giosg_django.client",
+    hint: "giosg_django_sync",
   };
 
   // One client per page, whichever script comes first (a second tag, a page swapped in by
@@ -47,6 +52,12 @@
   var SLACK_MS = 5000;
 
   var started = false;
+  // The sync endpoint, when it is routed: {url, csrfCookie, csrfHeader, seen}, seen being the
+  // hint up to which this page has its calls.
+  var syncInfo = null;
+  // The sync in flight (a Promise), if any, and whether one was asked for meanwhile.
+  var syncing = null;
+  var syncAgain = false;
   var logoutCalls = [];
   var renderedAt = 0;
   var dateAtStart = 0;
@@ -127,6 +138,79 @@
     }
   }
 
+  // The page's cookies, by name. Document.prototype's own getter: an element named "cookie"
+  // shadows document.cookie itself.
+  var cookieGetter = (Object.getOwnPropertyDescriptor(Document.prototype, "cookie") || {}).get;
+
+  function cookie(name) {
+    var text = cookieGetter ? cookieGetter.call(document) : "";
+    var parts = text ? text.split("; ") : [];
+    for (var i = 0; i < parts.length; i++) {
+      var at = parts[i].indexOf("=");
+      if (at > 0 && parts[i].slice(0, at) === name) {
+        return decodeURIComponent(parts[i].slice(at + 1));
+      }
+    }
+    return null;
+  }
+
+  // The hint the server left (a number that only grows, 0: none): something waits when it is
+  // above what this page has.
+  function hint() {
+    var value = Number(cookie(NAMES.hint));
+    return isFinite(value) && value > 0 ? value : 0;
+  }
+
+  // Django's CSRF token for the endpoint's POST: its cookie, or the token a template put on
+  // the page (<meta name="csrf-token">, a form's csrfmiddlewaretoken) when the cookie is
+  // HttpOnly or the token lives in the session.
+  function csrfToken() {
+    var token = syncInfo.csrfCookie ? cookie(syncInfo.csrfCookie) : null;
+    if (!token) {
+      var found = Document.prototype.querySelector.call(
+        document,
+        'meta[name="csrf-token"], input[name="csrfmiddlewaretoken"]'
+      );
+      token = found ? found.getAttribute("content") || found.getAttribute("value") : null;
+    }
+    return token || "";
+  }
+
+  // The browser's fetch as it was when this file ran: a page that wraps window.fetch later
+  // does not see the client's own requests.
+  var nativeFetch = typeof window.fetch === "function" ? window.fetch.bind(window) : null;
+
+  // After each request this page makes, once it has ended (its cookies are set by then): a
+  // resource entry of the browser's Resource Timing, no wrapping of fetch or XMLHttpRequest.
+  function watchRequests() {
+    var check = function () {
+      if (syncInfo && hint() > syncInfo.seen) {
+        window[KEY].sync();
+      }
+    };
+    if (typeof window.PerformanceObserver === "function") {
+      try {
+        new window.PerformanceObserver(function (list) {
+          var entries = list.getEntries();
+          for (var i = 0; i < entries.length; i++) {
+            var type = entries[i].initiatorType;
+            if (type === "fetch" || type === "xmlhttprequest") {
+              check();
+              return;
+            }
+          }
+        }).observe({ type: "resource" });
+      } catch (error) {
+        // An old browser without observe({type}): the checks below still run.
+      }
+    }
+    listen(document, "visibilitychange", check);
+    listen(window, "focus", check);
+    listen(document, "turbo:load", check);
+    // A request that ended while this page was being parsed.
+    check();
+  }
+
   var client = {
     // The latest of the render time and the logouts this page has acted on (server time, ms).
     t: 0,
@@ -142,6 +226,15 @@
       perfAtStart = perfNow();
       renderedAt = client.t = Number(page.renderedAt) || 0;
       logoutCalls = Array.isArray(page.logoutCalls) ? page.logoutCalls : [];
+      var sync = page.sync;
+      if (sync && typeof sync.url === "string" && nativeFetch) {
+        syncInfo = {
+          url: sync.url,
+          csrfCookie: typeof sync.csrfCookie === "string" ? sync.csrfCookie : null,
+          csrfHeader: String(sync.csrfHeader || "X-CSRFToken"),
+          seen: Number(sync.seen) || 0,
+        };
+      }
       listen(document, NAMES.event, function (event) {
         if (event.detail && event.detail.calls) {
           client.run(event.detail.calls);
@@ -157,6 +250,50 @@
           client.out();
         }
       });
+      if (syncInfo) {
+        watchRequests();
+      }
+    },
+
+    // Ask the sync endpoint for what waits for this visitor (calls, then the identity) and run
+    // it. A Promise, resolved once those calls are in giosg's queue (or nothing came: no
+    // endpoint, an error); a sync asked while one runs runs once more after it.
+    sync: function () {
+      if (!syncInfo) {
+        return Promise.resolve();
+      }
+      if (syncing) {
+        syncAgain = true;
+        return syncing;
+      }
+      var headers = { Accept: "application/json" };
+      headers[syncInfo.csrfHeader] = csrfToken();
+      syncing = nativeFetch(syncInfo.url, {
+        method: "POST",
+        credentials: "same-origin",
+        cache: "no-store",
+        headers: headers,
+      })
+        .then(function (response) {
+          return response.ok ? response.json() : null;
+        })
+        .then(function (data) {
+          if (data && typeof data === "object") {
+            syncInfo.seen = Math.max(syncInfo.seen, Number(data.upTo) || 0);
+            client.run(data.calls);
+          }
+        })
+        .catch(function () {
+          // Offline, or the endpoint failed: what waits stays on the server for a later sync.
+        })
+        .then(function () {
+          syncing = null;
+          if (syncAgain) {
+            syncAgain = false;
+            return client.sync();
+          }
+        });
+      return syncing;
     },
 
     // Calls as JSON data: giosg's go to its queue, giosg_django's markers are acted on here.

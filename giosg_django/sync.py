@@ -1,0 +1,144 @@
+"""Pages that do not reload: the sync endpoint and the hint that tells the page client to call it.
+
+``path("giosg/", include("giosg_django.urls"))`` routes :func:`sync`
+(``reverse("giosg_django:sync")``). A ``POST`` (CSRF-protected like any Django POST) answers
+``{"calls": [...], "upTo": n}``: the calls waiting for this visitor, in order, then the signed-in
+user's identity, signed now (``replace_existing`` after a change of user), as JSON data
+(``[module, method, ...args]``, a top-level ``null`` standing for ``undefined``), exactly what
+a full page would have rendered; the middleware then uses them up, exactly once, as for a page.
+``Cache-Control: no-store``; with ``ENABLED`` false for the request, no call, and nothing is
+used up.
+
+The hint: a response that leaves calls waiting for a later page (a ``fetch()`` that queued a
+goal, a JSON login or logout) sets the cookie ``giosg_django_sync`` (readable by the page, and
+holding nothing but a number) to a value above the one the request carried. The page client
+compares it with the value its page, or its last sync, was answered for (``upTo``) after each
+request the page makes, and syncs when it grew: no request at all while nothing waits. Values
+only grow along a browser's requests, whatever the workers' clocks, so a hint is never taken
+for an older one. A page script that sets the cookie only makes its own page ask the server,
+which answers what it would anyway.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.middleware.csrf import get_token
+from django.test.signals import setting_changed
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_POST
+
+from . import htmx, js
+from .calls import IDENTITY_CHANGED
+from .conf import get_config
+from .delivery import call_data, is_enabled
+from .faults import contained
+from .identity import identity_calls
+from .visit import Visit, visit_for_render
+
+HINT_COOKIE = js.NAMES["hint"]
+
+
+@never_cache
+@require_POST
+@csrf_protect
+def sync(request: HttpRequest) -> JsonResponse:
+    """The sync endpoint (see the module docstring)."""
+    config = get_config()
+    visit = visit_for_render(request)
+    if visit is None or not is_enabled(request, config):
+        return JsonResponse({"calls": []})
+    # The batch an htmx response would carry, without a header's budget: the waiting calls in
+    # order, then the identity with replace_existing after a change of user (its marker), else
+    # the identity as a page renders it.
+    changed = IDENTITY_CHANGED in visit.batch()
+    items, used = htmx.batch(request, visit, sys.maxsize)
+    if not changed:
+        with _IDENTITY_FAILED:
+            items.extend(
+                call_data(call, request, config)
+                for call in identity_calls(request, config, replace=False)
+            )
+    visit.sent_as_data(items, used, channel="sync")
+    return JsonResponse({"calls": items, "upTo": hint_of(request)})
+
+
+_IDENTITY_FAILED = contained("rendering the identity for the sync endpoint")
+
+
+def hint_of(request: HttpRequest) -> int:
+    """The hint the request carried (0: none, or not a number)."""
+    value = request.COOKIES.get(HINT_COOKIE, "")
+    return int(value) if value.isdigit() and len(value) < 20 else 0
+
+
+def after_save(request: HttpRequest, response: HttpResponseBase, visit: Visit) -> None:
+    """Once the waiting calls are stored: when this request queued a call that now waits, and
+    the page client can sync, hint. (Calls that only waited on, as with ``ENABLED`` false, do
+    not: a sync answered with nothing would be hinted to sync again.)"""
+    if not visit.stored or not _queued_one_that_waits(visit) or sync_url(request) is None:
+        return
+    with contained("setting the giosg sync hint"):
+        value = max(hint_of(request) + 1, int(time.time() * 1000))
+        response.set_cookie(
+            HINT_COOKIE,
+            str(value),
+            max_age=settings.SESSION_COOKIE_AGE,
+            path="/",
+            secure=bool(settings.SESSION_COOKIE_SECURE),
+            httponly=False,  # the page client reads it: a number, nothing else
+            samesite="Lax",
+        )
+        # The client sends Django's CSRF token with its POST: make sure the browser has one
+        # (CsrfViewMiddleware sets the cookie on this response, when it is installed).
+        get_token(request)
+
+
+def _queued_one_that_waits(visit: Visit) -> bool:
+    delivered = visit.delivered
+    return any(index not in delivered for index in range(visit.loaded, len(visit.calls)))
+
+
+def sync_url(request: HttpRequest | None) -> str | None:
+    """The endpoint's URL for this request's URLconf, ``None`` when it is not routed."""
+    urlconf = getattr(request, "urlconf", None) or get_urlconf()
+    return _sync_url(urlconf, get_script_prefix())
+
+
+@functools.lru_cache(maxsize=64)
+def _sync_url(urlconf: Any, prefix: str) -> str | None:
+    # reverse() is slow, and asked on every page: its answer depends only on these two (and on
+    # ROOT_URLCONF, whose change clears this cache).
+    try:
+        return reverse("giosg_django:sync", urlconf=urlconf)
+    except NoReverseMatch:
+        return None
+
+
+@receiver(setting_changed, dispatch_uid="giosg_django.sync.urlconf_changed")
+def _urlconf_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == "ROOT_URLCONF":
+        _sync_url.cache_clear()
+
+
+def client_data(request: HttpRequest | None) -> dict[str, Any] | None:
+    """What the page client needs to sync, for a page of this request (``None``: no endpoint)."""
+    url = sync_url(request)
+    if url is None or request is None:
+        return None
+    readable = not (settings.CSRF_USE_SESSIONS or settings.CSRF_COOKIE_HTTPONLY)
+    header = settings.CSRF_HEADER_NAME.removeprefix("HTTP_").replace("_", "-")
+    return {
+        "url": url,
+        "csrfCookie": settings.CSRF_COOKIE_NAME if readable else None,
+        "csrfHeader": header,
+        "seen": hint_of(request),
+    }
