@@ -28,6 +28,8 @@ giosg.E011  error   ``PENDING_STORAGE`` does not import, or is not a ``PendingSt
 giosg.E012  error   ``CacheStorage`` with a ``PENDING_CACHE`` that is not in ``CACHES``.
 giosg.W013  warning ``CacheStorage`` on a cache that worker processes do not share
                     (local-memory, dummy): calls queued by one worker are lost to the others.
+giosg.W014  warning ``CacheStorage`` on a RedisCache with several servers, which reads from
+                    replicas that may lag (a waiting call would look taken, and be lost).
 =========== ======= ==================================================================
 """
 
@@ -39,6 +41,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.conf import settings
+from django.core.cache.backends.redis import RedisCache
 from django.core.checks import CheckMessage, Error, Warning, register
 from django.utils.module_loading import import_string
 from django.views.decorators.debug import sensitive_variables
@@ -336,8 +339,11 @@ def _check_storage(values: Mapping[str, Any]) -> list[CheckMessage]:
                 id="giosg.E012",
             )
         ]
-    backend = caches[alias].get("BACKEND") if isinstance(caches[alias], Mapping) else None
-    if backend in UNSHARED_CACHES:
+    options = caches[alias] if isinstance(caches[alias], Mapping) else {}
+    backend = options.get("BACKEND")
+    backend_class = _import_class(backend) if isinstance(backend, str) else None
+    unshared = [_import_class(path) for path in UNSHARED_CACHES]
+    if backend_class is not None and issubclass(backend_class, tuple(c for c in unshared if c)):
         return [
             Warning(
                 f"CacheStorage uses the cache {alias!r} ({backend}), which worker processes do "
@@ -348,6 +354,20 @@ def _check_storage(values: Mapping[str, Any]) -> list[CheckMessage]:
                 id="giosg.W013",
             )
         ]
+    if backend_class is not None and issubclass(backend_class, RedisCache):
+        location = options.get("LOCATION", "")
+        servers = location.split(",") if isinstance(location, str) else list(location)
+        if len([server for server in servers if str(server).strip()]) > 1:
+            return [
+                Warning(
+                    f"CacheStorage uses the cache {alias!r}, a RedisCache with several servers: "
+                    "Django reads from any of them, and a replica that lags behind the first "
+                    "makes a waiting call look taken: it is lost.",
+                    hint="Point GIOSG['PENDING_CACHE'] at a cache alias whose LOCATION is the "
+                    "primary server alone.",
+                    id="giosg.W014",
+                )
+            ]
     return []
 
 

@@ -50,7 +50,7 @@ def waiting_logout(visit: Visit) -> int | None:
     """The time of the latest logout waiting for a page, if any."""
     times = [
         call.args[0]
-        for call in visit.batch()
+        for call in visit.peek()
         if call.module == MARKER_MODULE and call.method == LOGGED_OUT
     ]
     return max(times) if times else None

@@ -18,7 +18,7 @@ giosg costs this object, its API and one list.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
@@ -26,8 +26,9 @@ from django.http import HttpRequest, HttpResponseBase
 
 from .api import Giosg
 from .calls import Call
+from .caps import stored_size
 from .conf import get_config
-from .storage import PendingStorage, keyed_session
+from .storage import Loaded, PendingStorage, keyed_session
 
 # What a render records of each giosg call it sends, a plain tuple (cheap on every page): the
 # debug panel's report reads it.
@@ -88,11 +89,26 @@ class Visit:
     async def aload(self, storage: PendingStorage) -> None:
         self._loaded(*await storage.aload(self.request))
 
-    def _loaded(self, calls: list[Call], held_any: bool) -> None:
+    def _loaded(self, calls: list[Call], held_any: bool, take: Any = None) -> None:
         if calls:  # before anything queued so far: the view runs after this
             self.calls[:0] = calls
             self.loaded = len(calls)
         if held_any:
+            self.held_any = True
+        self._take = take
+
+    # Calls found in a store shared by parallel requests but not taken yet (storage.records):
+    # taken when the first batch is rendered; never taken, they stay in the store.
+    _take: Callable[[], Loaded] | None = None
+
+    def _take_found(self) -> None:
+        take, self._take = self._take, None
+        if take is None:
+            return
+        taken = take()  # another request may have taken some: only these are this visit's
+        self.calls[: self.loaded] = taken.calls
+        self.loaded = len(taken.calls)
+        if taken.held_any:
             self.held_any = True
 
     # --- during the view ------------------------------------------------------------------
@@ -115,7 +131,15 @@ class Visit:
         return 0
 
     def batch(self) -> list[Call]:
-        """The queued calls no script covers yet, for the next ``{% giosg_visitor %}``."""
+        """The queued calls no script covers yet, for the next ``{% giosg_visitor %}`` (or
+        the htmx header, the sync endpoint): the calls found in storage are taken now."""
+        if self._take is not None:
+            self._take_found()
+        return self.calls[self.rendered_upto :] if self.calls else []
+
+    def peek(self) -> list[Call]:
+        """The calls ``batch`` would give, without taking what was found in storage (to decide
+        whether to render at all)."""
         return self.calls[self.rendered_upto :] if self.calls else []
 
     def rendered(self, html: str, covered: int, sent: list[Sent]) -> None:
@@ -182,9 +206,26 @@ class Visit:
         return delivered
 
     def waiting(self) -> list[Call]:
-        """The calls this response did not deliver: they wait for a later page."""
+        """The calls this response did not deliver: they wait for a later page (those found
+        in storage but never taken are still there, and not this response's to store)."""
+        if self._take is not None and self._over_the_caps():
+            # Found and queued, more than the caps allow: taken now, to be stored back as one
+            # record within them (the oldest dropped, as always).
+            self._take_found()
         delivered = self.delivered
-        return [call for index, call in enumerate(self.calls) if index not in delivered]
+        first = self.loaded if self._take is not None else 0
+        return [
+            call
+            for index, call in enumerate(self.calls)
+            if index >= first and index not in delivered
+        ]
+
+    def _over_the_caps(self) -> bool:
+        config = get_config()
+        if len(self.calls) > config["MAX_PENDING"]:
+            return True
+        limit: int = config["MAX_PENDING_BYTES"]
+        return sum(stored_size(call) for call in self.calls) > limit
 
     def has_work(self) -> bool:
         """Whether the end of the response has anything to do for giosg (most have not)."""

@@ -31,7 +31,11 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "tests.support.urls"
 
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+DATABASES = {
+    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+    # A second database, for a router that reads from a replica (test_storage_records.py).
+    "replica": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+}
 
 TEMPLATES = [
     {

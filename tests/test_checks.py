@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.checks import ERROR, WARNING, CheckMessage, run_checks
 from django.core.checks.registry import registry
 from django.http import HttpRequest
@@ -504,3 +505,29 @@ def test_cache_storage_on_a_cache_alias_that_does_not_exist_is_an_error() -> Non
 def test_a_cache_alias_that_is_not_a_string_is_a_type_error() -> None:
     (message,) = giosg_messages(PENDING_CACHE=3)
     assert (message.id, message.level) == ("giosg.E010", ERROR)
+
+
+class ProjectLocMemCache(LocMemCache):
+    """A project's own local-memory cache: still not shared by worker processes."""
+
+
+def test_cache_storage_on_a_subclass_of_an_unshared_cache_is_a_warning() -> None:
+    caches = {"default": {"BACKEND": f"{__name__}.ProjectLocMemCache"}}
+    with override_settings(CACHES=caches):
+        (message,) = giosg_messages(PENDING_STORAGE="giosg_django.storage.CacheStorage")
+    assert message.id == "giosg.W013"
+
+
+@pytest.mark.parametrize(
+    "location",
+    [["redis://127.0.0.1:1", "redis://127.0.0.1:2"], "redis://127.0.0.1:1,redis://127.0.0.1:2"],
+    ids=["list", "comma-separated"],
+)
+def test_cache_storage_on_redis_with_replicas_is_a_warning(location: Any) -> None:
+    caches = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}
+    }
+    with override_settings(CACHES=caches):
+        (message,) = giosg_messages(PENDING_STORAGE="giosg_django.storage.CacheStorage")
+    assert (message.id, message.level) == ("giosg.W014", WARNING)
+    assert "primary" in (message.hint or "")

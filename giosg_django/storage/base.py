@@ -5,7 +5,7 @@ calls' stored form (plain JSON), the fault guards, and the choice of store
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from asgiref.sync import sync_to_async
@@ -23,10 +23,15 @@ logger = logging.getLogger("giosg_django")
 class Loaded(NamedTuple):
     """What a store held for the visitor: the calls, in order, and whether it held anything
     for them at all (a corrupt or foreign value too, or a record another request took first):
-    the end of the response then tells the store, so it can replace or forget it."""
+    the end of the response then tells the store, so it can replace or forget it.
+
+    ``take``: for a store shared by parallel requests, the calls were only found, not taken:
+    the visit takes them when it first renders its batch (``Visit.batch``), and this gives
+    what it took; never called, they stay in the store for another request."""
 
     calls: list[Call]
     held_any: bool
+    take: Callable[[], Loaded] | None = None
 
 
 NOTHING = Loaded([], False)

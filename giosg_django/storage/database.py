@@ -9,8 +9,11 @@ giosg_clear_pending`` deletes the records that expired without being taken.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import timedelta
 
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from .records import RecordStorage
@@ -23,17 +26,37 @@ class DatabaseStorage(RecordStorage):
     def find(self, record_ids: list[str]) -> dict[str, str]:
         from ..models import PendingCall  # the app registry is ready by the first request
 
-        live = PendingCall.objects.filter(pk__in=record_ids, expires__gt=timezone.now())
-        return dict(live.values_list("pk", "calls"))
+        # From the database records are written to: a replica may not have a record yet.
+        with self.atomic() as database:
+            live = PendingCall.objects.using(database).filter(
+                pk__in=record_ids, expires__gt=timezone.now()
+            )
+            return dict(live.values_list("pk", "calls"))
 
     def remove(self, record_id: str) -> bool:
         from ..models import PendingCall
 
-        deleted, _ = PendingCall.objects.filter(pk=record_id).delete()
-        return deleted > 0
+        with self.atomic() as database:
+            deleted, _ = PendingCall.objects.using(database).filter(pk=record_id).delete()
+            return deleted > 0
 
     def write(self, record_id: str, text: str, ttl: int) -> None:
         from ..models import PendingCall
 
         expires = timezone.now() + timedelta(seconds=ttl)
-        PendingCall.objects.create(id=record_id, calls=text, expires=expires)
+        with self.atomic() as database:
+            PendingCall.objects.using(database).create(id=record_id, calls=text, expires=expires)
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[str]:
+        """The database of the records; inside a transaction the site opened (a middleware's,
+        a test's), a savepoint around the query, so that a failure (contained: the page goes
+        on) does not break that transaction for the rest of the request."""
+        from ..models import PendingCall
+
+        database = router.db_for_write(PendingCall)
+        if connections[database].in_atomic_block:
+            with transaction.atomic(using=database):
+                yield database
+        else:
+            yield database

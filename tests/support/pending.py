@@ -39,8 +39,8 @@ def stored_calls(cookies: Mapping[str, Any], session: Any = None) -> list[list[A
         texts = list(PendingCall.objects.filter(pk__in=ids).values_list("calls", flat=True))
     else:
         raise TypeError(f"no way to look into {storage!r}")
-    records = sorted(json.loads(text).values() for text in texts)
-    return [call for _, calls in records for call in calls]
+    records = sorted((json.loads(text) for text in texts), key=lambda record: record["queued"])
+    return [call for record in records for call in record["calls"]]
 
 
 def client_stored_calls(client: Any) -> list[list[Any]]:
