@@ -136,6 +136,11 @@ def marker(module: str, method: str, args: Sequence[Any]) -> str:
     return CLIENT_GLOBAL + ".run([" + dumps([module, method, *args]) + "]);"
 
 
+def unless_loaded(loader_text: str) -> str:
+    """giosg's loader, run only where giosg's has not run yet (a page Turbo swapped in)."""
+    return 'if(!(typeof window._giosg==="function"&&window._giosg._c)){' + loader_text + "}"
+
+
 @functools.lru_cache(maxsize=64)
 def loader(host: str, company_id: str) -> str:
     """giosg's script tag body (``/live2/``), with the host and company id as JSON literals."""

@@ -63,7 +63,7 @@ class GiosgMiddleware:
         waiting = after_view(request, visit, response, getattr(request, "user", None))
         if waiting is not None:
             visit.stored = get_storage().save(request, response, waiting)
-            sync.after_save(request, response, visit)
+        sync.at_response(request, response, visit)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -94,7 +94,7 @@ class GiosgMiddleware:
             waiting = end_step()
         if waiting is not None:
             visit.stored = await get_storage().asave(request, response, waiting)
-            sync.after_save(request, response, visit)
+        sync.at_response(request, response, visit)
         return response
 
     # Only AUTO_INJECT needs the view's turn (the CSP nonce must exist before an inner CSP

@@ -149,6 +149,8 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
         visit.visitor_rendered = True
     if is_htmx(request, config):
         return SafeString()
+    if sync.is_turbo_visit(request) and visit is not None and sync.sync_url(request):
+        return _turbo_script(visit, request, config)
     loader = loader_js(visit, request, config)
     client = client_js(visit, request, config)
     batch = visit.batch() if visit is not None else []
@@ -178,6 +180,23 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
     if visit is not None and (batch or body):
         visit.rendered(html, len(batch), sent)
     return html
+
+
+def _turbo_script(visit: Visit, request: HttpRequest, config: GiosgSettings) -> SafeString:
+    """A page Turbo fetched: Turbo runs none of its inline scripts but those of its head that
+    the current head lacks. So the calls and the identity wait for the sync the page client
+    makes once Turbo rendered the page (``visit.sync_wanted`` sets the hint), and the head gets
+    the same text on every such page (the loader unless giosg is loaded, the client unless it
+    runs), which Turbo adds once at most: never a second loader, never a call twice."""
+    visit.sync_wanted = True
+    if visit.loader_rendered or visit.client_rendered:
+        return SafeString()
+    visit.loader_rendered = visit.client_rendered = True
+    text = config.derived(_fixed_loader)
+    loader = js.unless_loaded(text) if text else ""
+    start = config.derived(_client_start)
+    client = js.with_render_time(start, 0, {**(sync.client_data(request) or {}), "seen": 0})
+    return script(loader + client, request)
 
 
 def giosg_call(request: HttpRequest | None, name: str, /, *args: Any, **kwargs: Any) -> SafeString:

@@ -80,11 +80,20 @@ def hint_of(request: HttpRequest) -> int:
     return int(value) if value.isdigit() and len(value) < 20 else 0
 
 
-def after_save(request: HttpRequest, response: HttpResponseBase, visit: Visit) -> None:
-    """Once the waiting calls are stored: when this request queued a call that now waits, and
-    the page client can sync, hint. (Calls that only waited on, as with ``ENABLED`` false, do
-    not: a sync answered with nothing would be hinted to sync again.)"""
-    if not visit.stored or not _queued_one_that_waits(visit) or sync_url(request) is None:
+def is_turbo_visit(request: HttpRequest | None) -> bool:
+    """A request Turbo made (a Drive visit, a frame, a form): Turbo runs no inline script of
+    the new page but the new ones of its head, so the page's calls and identity come through
+    the sync endpoint instead (``render``), once Turbo rendered it."""
+    return request is not None and "HTTP_X_TURBO_REQUEST_ID" in request.META
+
+
+def at_response(request: HttpRequest, response: HttpResponseBase, visit: Visit) -> None:
+    """Hint, when the page client can sync: the request queued a call that now waits (calls
+    that only waited on, as with ``ENABLED`` false, do not: a sync answered with nothing would
+    be hinted to sync again), or the page left its calls and identity to a sync (Turbo)."""
+    if not (visit.sync_wanted or (visit.stored and _queued_one_that_waits(visit))):
+        return
+    if sync_url(request) is None:
         return
     with contained("setting the giosg sync hint"):
         value = max(hint_of(request) + 1, int(time.time() * 1000))

@@ -65,6 +65,7 @@ class Visit:
     delivered: frozenset[int] = frozenset()  # positions of the calls delivered (at the end)
     stored: Sequence[Call] | None = None  # what the store holds after it, None: not written
     private = False  # carries this visitor's data: Cache-Control private, Vary: Cookie
+    sync_wanted = False  # the page left its calls and identity to the sync endpoint (Turbo)
 
     def __init__(self, request: HttpRequest) -> None:
         self.request = request

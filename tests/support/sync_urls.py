@@ -3,10 +3,11 @@ that uses pages which do not reload has them."""
 
 from django.urls import include, path
 
-from . import spa_views
+from . import spa_views, turbo_views
 
 urlpatterns = [
     path("giosg/", include("giosg_django.urls")),
     path("spa/", include(spa_views.urlpatterns)),
+    path("turbo/", include(turbo_views.urlpatterns)),
     path("", include("tests.support.urls")),
 ]

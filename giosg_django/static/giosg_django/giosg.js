@@ -257,7 +257,8 @@
 
     // Ask the sync endpoint for what waits for this visitor (calls, then the identity) and run
     // it. A Promise, resolved once those calls are in giosg's queue (or nothing came: no
-    // endpoint, an error); a sync asked while one runs runs once more after it.
+    // endpoint, an error). Asked while one runs, it gives that one, and runs once more after
+    // it if the hint says that one cannot have had everything.
     sync: function () {
       if (!syncInfo) {
         return Promise.resolve();
@@ -288,9 +289,13 @@
         })
         .then(function () {
           syncing = null;
+          // Asked again meanwhile (a request of this page ended, Turbo rendered): once more
+          // if the server has hinted at something this sync did not get.
           if (syncAgain) {
             syncAgain = false;
-            return client.sync();
+            if (hint() > syncInfo.seen) {
+              return client.sync();
+            }
           }
         });
       return syncing;
