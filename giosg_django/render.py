@@ -149,9 +149,13 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
         visit.visitor_rendered = True
     if is_htmx(request, config):
         return SafeString()
-    if request is not None and visit is not None and sync.is_turbo_visit(request):
-        if sync.sync_url(request):
-            return _turbo_script(visit, request, config)
+    if (
+        request is not None
+        and visit is not None
+        and sync.is_turbo_visit(request)
+        and sync.sync_url(request)
+    ):
+        return _turbo_script(visit, request, config)
     loader = loader_js(visit, request, config)
     client = client_js(visit, request, config)
     batch = visit.batch() if visit is not None else []
