@@ -118,10 +118,15 @@ def client(
     return with_render_time(client_start(logout_calls), render_time_ms, sync)
 
 
-def with_render_time(start: str, render_time_ms: int, sync: dict[str, Any] | None = None) -> str:
+def with_render_time(
+    start: str, render_time_ms: int, sync: dict[str, Any] | None = None, **more: Any
+) -> str:
     """The end of the glue ``client_start`` began: the page's render time (server time, ms),
-    and the sync endpoint's URL and CSRF details when it is routed (``giosg_django.sync``)."""
+    the sync endpoint's URL and CSRF details when it is routed (``giosg_django.sync``), and
+    ``more`` of the page's data (``enabled``, ``loader``: a page waiting for consent)."""
     tail = "" if sync is None else ',"sync":' + dumps(sync)
+    for name, value in more.items():
+        tail += "," + dumps(name) + ":" + dumps(value)
     return start + str(render_time_ms) + tail + "});"
 
 

@@ -143,7 +143,7 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
     request it renders nothing: the middleware delivers the calls in the HX-Trigger header."""
     config = get_config()
     if not is_enabled(request, config):
-        return SafeString()
+        return _waiting_for_consent(request, config)
     visit = visit_for_render(request)
     if visit is not None:
         visit.visitor_rendered = True
@@ -185,6 +185,27 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
     if visit is not None and (batch or body):
         visit.rendered(html, len(batch), sent)
     return html
+
+
+def _waiting_for_consent(request: HttpRequest | None, config: GiosgSettings) -> SafeString:
+    """``ENABLED`` false for this request (consent refused, or not given yet): nothing that
+    reaches giosg, no call used up; but with the sync endpoint routed, the page client, which
+    contacts no one until ``giosgDjango.consent(true)`` (the banner's callback, once it set its
+    cookie) loads giosg and syncs, without a reload."""
+    if request is None or sync.client_data(request) is None:
+        return SafeString()
+    visit = visit_for_render(request)
+    if visit is None or visit.client_rendered or is_htmx(request, config):
+        return SafeString()
+    loader = None
+    with _COMPANY_ID_FAILED:
+        company_id = config.company_id(request)
+        loader = {"host": config.host().rstrip("/"), "company": company_id} if company_id else None
+    visit.client_rendered = True
+    start = config.derived(_client_start)
+    now = int(time.time() * 1000)
+    text = js.with_render_time(start, now, sync.client_data(request), enabled=False, loader=loader)
+    return script(text, request)
 
 
 def _turbo_script(visit: Visit, request: HttpRequest, config: GiosgSettings) -> SafeString:

@@ -157,3 +157,17 @@ def test_pages_carry_what_the_client_needs_to_sync(client: Client) -> None:
         '"sync":{"url":"/giosg/sync/","csrfCookie":"csrftoken","csrfHeader":"X-CSRFTOKEN",'
         f'"seen":{hint}}}' in body  # the header from CSRF_HEADER_NAME (case does not matter)
     )
+
+
+def test_a_page_waiting_for_consent_carries_the_client_and_nothing_for_giosg(
+    client: Client, js_engine: Any
+) -> None:
+    client.get("/queue/waits/json/")
+    with override_settings(GIOSG={"COMPANY_ID": "test-company", "ENABLED": False}):
+        body = client.get("/page/").content.decode()
+    assert "w[o]._c=f" not in body  # giosg's loader is not on the page, only where to find it
+    assert '"enabled":false' in body
+    assert '"loader":{"host":"https://service.giosg.com","company":"test-company"}' in body
+    result = js_engine.run(body)
+    assert result.errors == [] and not result.calls  # nothing reaches giosg's queue
+    assert goals(sync(client).json()["calls"]) == ["waits"]  # nothing was used up

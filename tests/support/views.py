@@ -181,6 +181,11 @@ def consent_given(request: HttpRequest) -> bool:
     return request.COOKIES.get("giosg_consent") != "no"
 
 
+def consent_opted_in(request: HttpRequest) -> bool:
+    """ENABLED hook for the consent-banner tests: giosg only once the banner's cookie says yes."""
+    return request.COOKIES.get("giosg_consent") == "yes"
+
+
 def set_consent(request: HttpRequest, answer: str) -> HttpResponse:
     response = redirect("page")
     response.set_cookie("giosg_consent", answer)

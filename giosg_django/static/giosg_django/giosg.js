@@ -55,6 +55,12 @@
   // The sync endpoint, when it is routed: {url, csrfCookie, csrfHeader, seen}, seen being the
   // hint up to which this page has its calls.
   var syncInfo = null;
+  // Whether giosg may be reached from this page: false on a page rendered while ENABLED was
+  // false (consent not given), until consent(true); false again after consent(false).
+  var enabled = true;
+  // Where giosg's script is, for consent(true) on a page rendered without it: {host, company}.
+  var loaderInfo = null;
+
   // The sync in flight (a Promise), if any, and whether one was asked for meanwhile.
   var syncing = null;
   var syncAgain = false;
@@ -184,7 +190,7 @@
   // resource entry of the browser's Resource Timing, no wrapping of fetch or XMLHttpRequest.
   function watchRequests() {
     var check = function () {
-      if (syncInfo && hint() > syncInfo.seen) {
+      if (enabled && syncInfo && hint() > syncInfo.seen) {
         window[KEY].sync();
       }
     };
@@ -211,6 +217,25 @@
     check();
   }
 
+  // What consent(false) does, whatever the logout settings say: close and hide the chat, clear
+  // the variables.
+  var CONSENT_WITHDRAWN = [["chat", "close", { hide: true }], ["visitor", "removeAll"]];
+
+  // giosg's loader, as js.loader writes it, for a page rendered without it: once.
+  function loadGiosg() {
+    var queue = giosg();
+    if (!loaderInfo || queue._c) {
+      return;
+    }
+    queue._c = loaderInfo.company;
+    queue._h = loaderInfo.host;
+    var element = Document.prototype.createElement.call(document, "script");
+    element.async = true;
+    element.src = loaderInfo.host + "/live2/" + loaderInfo.company;
+    var first = Document.prototype.getElementsByTagName.call(document, "script")[0];
+    first.parentNode.insertBefore(element, first);
+  }
+
   var client = {
     // The latest of the render time and the logouts this page has acted on (server time, ms).
     t: 0,
@@ -226,6 +251,11 @@
       perfAtStart = perfNow();
       renderedAt = client.t = Number(page.renderedAt) || 0;
       logoutCalls = Array.isArray(page.logoutCalls) ? page.logoutCalls : [];
+      enabled = page.enabled !== false;
+      var loader = page.loader;
+      if (loader && typeof loader.host === "string" && typeof loader.company === "string") {
+        loaderInfo = { host: loader.host, company: loader.company };
+      }
       var sync = page.sync;
       if (sync && typeof sync.url === "string" && nativeFetch) {
         syncInfo = {
@@ -260,7 +290,7 @@
     // endpoint, an error). Asked while one runs, it gives that one, and runs once more after
     // it if the hint says that one cannot have had everything.
     sync: function () {
-      if (!syncInfo) {
+      if (!syncInfo || !enabled) {
         return Promise.resolve();
       }
       if (syncing) {
@@ -301,6 +331,24 @@
       return syncing;
     },
 
+    // The visitor's answer to the site's consent banner, given after the banner set its own
+    // cookie (so the server's ENABLED callable agrees). true: giosg is loaded if this page was
+    // rendered without it, then the calls and the identity come (a sync); a Promise, resolved
+    // once they are in giosg's queue. false: the chat is closed and hidden, the variables are
+    // cleared, and this page sends giosg nothing more (giosg's own script, once loaded, stays).
+    consent: function (granted) {
+      if (granted !== true) {
+        if (enabled && typeof window._giosg === "function") {
+          client.run(CONSENT_WITHDRAWN);
+        }
+        enabled = false;
+        return Promise.resolve();
+      }
+      enabled = true;
+      loadGiosg();
+      return client.sync();
+    },
+
     // Calls as JSON data: giosg's go to its queue, giosg_django's markers are acted on here.
     run: function (calls) {
       if (!Array.isArray(calls)) {
@@ -320,7 +368,7 @@
           if (args[1] === NAMES.loggedOut) {
             client.loggedOut(args[2]);
           }
-        } else {
+        } else if (enabled) {
           giosg().apply(window, args);
         }
       }
