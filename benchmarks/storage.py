@@ -7,7 +7,10 @@ trip to Redis is time the request spends, not CPU):
 1. a signed-in page with nothing waiting: the goal is that CacheStorage and DatabaseStorage
    cost no more than SessionStorage (a visitor without a receipt costs them no round trip);
 2. queueing one call and delivering it: a JSON request that queues a goal, then the page
-   that renders it (the browser's cookies carried from one to the other).
+   that renders it (the browser's cookies carried from one to the other);
+3. the sync endpoint (``giosg_django:sync``), against the plain page: a POST with nothing
+   waiting (the identity alone), and a JSON request queuing a goal then the sync that
+   delivers it (what a page that does not reload costs the server per call).
 
 The session is the signed-cookie backend (benchmarks/settings.py), the database SQLite in
 memory, the cache a redis-server started here on a free loopback port (the row is left out,
@@ -56,16 +59,22 @@ def use(storage: Any) -> Callable[[], None]:
     return make_arg
 
 
-def request(handler: WSGIHandler, path: str, jar: dict[str, str]) -> list[str]:
-    """GET ``path`` with the cookies of ``jar``; applies the response's Set-Cookie to it."""
+CSRF = "c" * 32  # a CSRF secret, as Django's cookie holds one: the sync endpoint's POST
+
+
+def request(handler: WSGIHandler, path: str, jar: dict[str, str], method: str = "GET") -> list[str]:
+    """``path`` with the cookies of ``jar``; applies the response's Set-Cookie to it."""
     headers: list[str] = []
 
     def keep(status: str, response_headers: Any) -> None:
         assert status.startswith("200"), status
         headers.extend(v for k, v in response_headers if k.lower() == "set-cookie")
 
-    cookie = "; ".join(f"{name}={value}" for name, value in jar.items())
-    for _chunk in handler(environ(path, cookie), keep):
+    cookie = "; ".join(f"{name}={value}" for name, value in {**jar, "csrftoken": CSRF}.items())
+    wsgi = environ(path, cookie)
+    if method == "POST":
+        wsgi.update(REQUEST_METHOD="POST", HTTP_X_CSRFTOKEN=CSRF, CONTENT_LENGTH="0")
+    for _chunk in handler(wsgi, keep):
         pass
     for header in headers:
         parsed: SimpleCookie = SimpleCookie()
@@ -130,6 +139,18 @@ def run(stores: dict[str, Any], base: dict[str, str]) -> None:
 
         sides.append((f"plain page, {name}", plain, use(storage)))
         sides.append((f"queue + deliver one call, {name}", cycle, use(storage)))
+        if name == "session":
+
+            def sync_alone(_: Any, jar: dict[str, str] = jar) -> None:
+                request(handler, "/giosg/sync/", dict(jar), "POST")
+
+            def queue_then_sync(_: Any, jar: dict[str, str] = jar) -> None:
+                visit = dict(jar)
+                request(handler, "/queue/", visit)
+                request(handler, "/giosg/sync/", visit, "POST")
+
+            sides.append(("sync endpoint, nothing waiting", sync_alone, use(storage)))
+            sides.append(("queue + sync one call", queue_then_sync, use(storage)))
 
     times: dict[str, list[float]] = {label: [] for label, _, _ in sides}
     for _, fn, make_arg in sides:  # warm up
@@ -152,6 +173,9 @@ def run(stores: dict[str, Any], base: dict[str, str]) -> None:
             value = median[f"{kind}, {name}"]
             print(f"{kind + ', ' + name:<48} {value:9.1f} {value - reference:+10.1f}")
     print("goal: a plain page costs no more with cache or database than with the session")
+    page = median["plain page, session"]
+    for label in ("sync endpoint, nothing waiting", "queue + sync one call"):
+        print(f"{label:<48} {median[label]:9.1f} {median[label] / page:10.2f}x a plain page")
 
 
 if __name__ == "__main__":

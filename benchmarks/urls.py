@@ -1,6 +1,6 @@
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.urls import path
+from django.urls import include, path
 
 MENU = [{"url": f"/section/{i}/", "label": f"Section {i}"} for i in range(8)]
 ROWS = [{"title": f"Article {i}", "text": "Lorem ipsum dolor sit amet.\n" * 5} for i in range(20)]
@@ -32,4 +32,5 @@ urlpatterns = [
     path("api/", api),
     path("tag/", tag),
     path("queue/", queue),
+    path("giosg/", include("giosg_django.urls")),
 ]
