@@ -12,6 +12,9 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),  # POST only
+    # The page client's sync endpoint: calls queued by fetch() (the callback page) reach giosg
+    # without a reload.
+    path("giosg/", include("giosg_django.urls")),
     path("", include("shop.urls")),
 ]
 

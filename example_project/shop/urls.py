@@ -9,5 +9,7 @@ urlpatterns = [
     path("shop/thanks/", views.thanks, name="thanks"),
     path("sales/", views.sales, name="sales"),
     path("support/", views.support, name="support"),
+    path("callback/", views.callback, name="callback"),
+    path("callback/request/", views.callback_request, name="callback-request"),
     path("consent/", views.consent, name="consent"),
 ]

@@ -4,10 +4,12 @@ visitor sees, so a redirect after a POST loses nothing."""
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -71,6 +73,26 @@ def support(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Thanks: an operator will get back to you.")
         return redirect("support")
     return render(request, "shop/support.html", {"form": form})
+
+
+def callback(request: HttpRequest) -> HttpResponse:
+    """A page that never reloads: its form posts JSON with fetch() (shop/static/shop/callback.js)."""
+    return render(request, "shop/callback.html")
+
+
+@require_POST
+def callback_request(request: HttpRequest) -> JsonResponse:
+    """The callback form's JSON endpoint, as an API view of a front end would be: the task it
+    queues reaches giosg on the same page, through the page client's sync, without a reload."""
+    try:
+        data = json.loads(request.body)
+        phone = str(data["phone"]).strip()[:40]
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"ok": False, "error": "a phone number, please"}, status=400)
+    if not phone:
+        return JsonResponse({"ok": False, "error": "a phone number, please"}, status=400)
+    request.giosg.chat.start_task(f"Please call me back: {phone}")
+    return JsonResponse({"ok": True})
 
 
 @require_POST

@@ -22,6 +22,11 @@ LOGIN_GOAL = ["goal", "matches", "demo-login-goal"]
 # Whether any script on the page mentions giosg's queue function (the page's own, or ours).
 INLINE_GIOSG = "() => Array.from(document.scripts).some(s => s.text.includes('_giosg'))"
 CLOSED = [["chat", "close", {"hide": True}], ["visitor", "removeAll"]]
+# The only script mentioning _giosg is the page client, started with giosg off.
+CLIENT_ONLY = (
+    "() => Array.from(document.scripts).filter(s => s.text.includes('_giosg'))"
+    ".every(s => s.text.includes('\"enabled\":false') && !s.text.includes('w[o]._c=f'))"
+)
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +160,8 @@ def test_declined_consent_removes_giosg_and_accepting_delivers_what_waited(
     assert page.page.url == f"{site.url}/"
     loaded = len(live2)
     assert page.queue() is None  # no _giosg on the page at all
-    assert page.page.evaluate(INLINE_GIOSG) is False
+    # Only giosg_django's page client, which contacts no one until consent is given.
+    assert page.page.evaluate(CLIENT_ONLY)
     assert "giosg is off" in page.page.text_content("#giosg-panel-status")
 
     # An order while chat is declined: its goal waits in the session.
@@ -184,3 +190,27 @@ def test_support_request_starts_a_task(page: Any, site: ExampleSite) -> None:
     # The panel shows the message as text: values never become HTML.
     assert message in page.page.text_content("#giosg-panel-calls")
     assert page.page.query_selector("#injected") is None
+
+
+@pytest.mark.browser
+def test_a_callback_requested_with_fetch_reaches_giosg_without_a_reload(
+    page: Any, site: ExampleSite
+) -> None:
+    """The callback page posts JSON with fetch(): the task its view queues arrives on the same
+    page (the page client's sync), once, and the panel lists it, with no reload."""
+    page.goto(f"{site.url}/callback/")
+    page.page.evaluate("() => { window.__kept = 1; }")
+    phone = "+358 </script><b id=injected>1</b>"
+    page.page.fill("#phone", phone)
+    page.page.click("#callback button")
+    task = ["chat", "startTask", {"message": f"Please call me back: {phone}"}]
+    deadline = time.monotonic() + 2
+    while page.queue() != [task] and time.monotonic() < deadline:
+        page.page.wait_for_timeout(50)
+    assert page.queue() == [task]
+    assert page.page.evaluate("() => window.__kept") == 1  # the same page, never reloaded
+    assert "an operator will call you back" in page.page.text_content("#callback-status")
+    assert "Task for the operators" in page.page.text_content("#giosg-panel-calls")
+    assert page.page.query_selector("#injected") is None
+    page.page.wait_for_timeout(500)
+    assert page.queue() == [task]  # once
