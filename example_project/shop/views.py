@@ -76,7 +76,7 @@ def support(request: HttpRequest) -> HttpResponse:
 
 
 def callback(request: HttpRequest) -> HttpResponse:
-    """A page that never reloads: its form posts JSON with fetch() (shop/static/shop/callback.js)."""
+    """A page that never reloads: its form posts JSON with fetch() (shop/callback.js)."""
     return render(request, "shop/callback.html")
 
 
