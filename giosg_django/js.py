@@ -108,23 +108,17 @@ def client_start(logout_calls: Sequence[Sequence[Any]]) -> str:
     )
 
 
-def client(
-    render_time_ms: int,
-    logout_calls: Sequence[Sequence[Any]],
-    sync: dict[str, Any] | None = None,
-) -> str:
-    """The page client with this page's data (``client_start``, the render time, and what it
-    needs to call the sync endpoint)."""
+def client(render_time_ms: int, logout_calls: Sequence[Sequence[Any]], sync: str = "") -> str:
+    """The page client with this page's data (``client_start``, the render time, and
+    ``sync``: what it needs to call the sync endpoint, ``giosg_django.sync.client_data``)."""
     return with_render_time(client_start(logout_calls), render_time_ms, sync)
 
 
-def with_render_time(
-    start: str, render_time_ms: int, sync: dict[str, Any] | None = None, **more: Any
-) -> str:
+def with_render_time(start: str, render_time_ms: int, sync: str = "", **more: Any) -> str:
     """The end of the glue ``client_start`` began: the page's render time (server time, ms),
-    the sync endpoint's URL and CSRF details when it is routed (``giosg_django.sync``), and
+    ``sync`` (the ``"sync"`` member, already JSON: ``giosg_django.sync.client_data``), and
     ``more`` of the page's data (``enabled``, ``loader``: a page waiting for consent)."""
-    tail = "" if sync is None else ',"sync":' + dumps(sync)
+    tail = sync
     for name, value in more.items():
         tail += "," + dumps(name) + ":" + dumps(value)
     return start + str(render_time_ms) + tail + "});"

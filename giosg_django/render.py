@@ -60,7 +60,7 @@ def client_js(visit: Visit | None, request: HttpRequest | None, config: GiosgSet
     """The page client (htmx delivery, cross-tab logout, the sync endpoint), once per
     response."""
     sync_data = sync.client_data(request)
-    if sync_data is None and not has_client(config):
+    if not sync_data and not has_client(config):
         return ""
     if visit is not None:
         if visit.client_rendered:
@@ -192,7 +192,8 @@ def _waiting_for_consent(request: HttpRequest | None, config: GiosgSettings) -> 
     reaches giosg, no call used up; but with the sync endpoint routed, the page client, which
     contacts no one until ``giosgDjango.consent(true)`` (the banner's callback, once it set its
     cookie) loads giosg and syncs, without a reload."""
-    if request is None or sync.client_data(request) is None:
+    sync_data = sync.client_data(request)
+    if request is None or not sync_data:
         return SafeString()
     visit = visit_for_render(request)
     if visit is None or visit.client_rendered or is_htmx(request, config):
@@ -204,7 +205,7 @@ def _waiting_for_consent(request: HttpRequest | None, config: GiosgSettings) -> 
     visit.client_rendered = True
     start = config.derived(_client_start)
     now = int(time.time() * 1000)
-    text = js.with_render_time(start, now, sync.client_data(request), enabled=False, loader=loader)
+    text = js.with_render_time(start, now, sync_data, enabled=False, loader=loader)
     return script(text, request)
 
 
@@ -221,7 +222,7 @@ def _turbo_script(visit: Visit, request: HttpRequest, config: GiosgSettings) -> 
     text = config.derived(_fixed_loader)
     loader = js.unless_loaded(text) if text else ""
     start = config.derived(_client_start)
-    client = js.with_render_time(start, 0, {**(sync.client_data(request) or {}), "seen": 0})
+    client = js.with_render_time(start, 0, sync.client_data(request, seen=0))
     return script(loader + client, request)
 
 

@@ -31,7 +31,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.middleware.csrf import get_token
 from django.test.signals import setting_changed
-from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
@@ -118,12 +118,21 @@ def _queued_one_that_waits(visit: Visit) -> bool:
 
 def sync_url(request: HttpRequest | None) -> str | None:
     """The endpoint's URL for this request's URLconf, ``None`` when it is not routed."""
-    urlconf = getattr(request, "urlconf", None) or get_urlconf()
-    return _sync_url(urlconf, get_script_prefix())
+    if request is None:
+        return None
+    return _sync_url(*_url_key(request))
+
+
+def _url_key(request: HttpRequest) -> tuple[Any, str]:
+    # What reverse() depends on, read from the request itself: the URLconf the handler set
+    # (the request's own, else ROOT_URLCONF) and the script prefix it set from SCRIPT_NAME
+    # (its thread-local getters cost more than the rest of this lookup).
+    urlconf = getattr(request, "urlconf", None) or settings.ROOT_URLCONF
+    return urlconf, request.META.get("SCRIPT_NAME", "")
 
 
 @functools.lru_cache(maxsize=64)
-def _sync_url(urlconf: Any, prefix: str) -> str | None:
+def _sync_url(urlconf: Any, script_name: str) -> str | None:
     # reverse() is slow, and asked on every page: its answer depends only on these two (and on
     # ROOT_URLCONF, whose change clears this cache).
     try:
@@ -132,22 +141,48 @@ def _sync_url(urlconf: Any, prefix: str) -> str | None:
         return None
 
 
+# The settings the cached URL and page data are made from.
+_READ_ONCE = frozenset(
+    {
+        "ROOT_URLCONF",
+        "CSRF_USE_SESSIONS",
+        "CSRF_COOKIE_HTTPONLY",
+        "CSRF_COOKIE_NAME",
+        "CSRF_HEADER_NAME",
+    }
+)
+
+
 @receiver(setting_changed, dispatch_uid="giosg_django.sync.urlconf_changed")
 def _urlconf_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting == "ROOT_URLCONF":
+    if setting in _READ_ONCE:
         _sync_url.cache_clear()
+        _client_data_start.cache_clear()
 
 
-def client_data(request: HttpRequest | None) -> dict[str, Any] | None:
-    """What the page client needs to sync, for a page of this request (``None``: no endpoint)."""
-    url = sync_url(request)
-    if url is None or request is None:
-        return None
+def client_data(request: HttpRequest | None, *, seen: int | None = None) -> str:
+    """What the page client needs to sync, as the glue's ``"sync"`` member (``""``: no
+    endpoint): the endpoint's URL, Django's CSRF cookie and header names, and the hint this
+    page has its calls up to (``seen``: the one the request carried, by default)."""
+    if request is None:
+        return ""
+    start = _client_data_start(*_url_key(request))
+    if not start:
+        return ""
+    return start + str(hint_of(request) if seen is None else seen) + "}"
+
+
+@functools.lru_cache(maxsize=64)
+def _client_data_start(urlconf: Any, script_name: str) -> str:
+    # Made once per URLconf and prefix: every page carries it.
+    url = _sync_url(urlconf, script_name)
+    if url is None:
+        return ""
     readable = not (settings.CSRF_USE_SESSIONS or settings.CSRF_COOKIE_HTTPONLY)
     header = settings.CSRF_HEADER_NAME.removeprefix("HTTP_").replace("_", "-")
-    return {
+    data = {
         "url": url,
         "csrfCookie": settings.CSRF_COOKIE_NAME if readable else None,
         "csrfHeader": header,
-        "seen": hint_of(request),
     }
+    return ',"sync":' + js.dumps(data)[:-1] + ',"seen":'
