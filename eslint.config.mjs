@@ -16,6 +16,7 @@ export default [
         Symbol: "readonly",
         EventTarget: "readonly",
         Document: "readonly",
+        Element: "readonly",
         Promise: "readonly",
       },
     },

@@ -23,7 +23,11 @@ def giosg_script(context: Context) -> SafeString:
 
 
 @pass_context
-def giosg_visitor(context: Context) -> SafeString:
+def giosg_visitor(context: Context, *, cacheable: bool = False) -> SafeString:
+    if cacheable is True:
+        return render.giosg_visitor_cacheable(context.get("request"))
+    if cacheable is not False:
+        raise TypeError(f"cacheable must be True or False, not {type(cacheable).__name__}")
     return render.giosg_visitor(context.get("request"))
 
 

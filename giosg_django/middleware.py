@@ -20,7 +20,7 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 
-from . import htmx, inject, lifecycle, shared_cache, sync
+from . import htmx, inject, lifecycle, quiet_session, shared_cache, sync
 from .calls import Call
 from .conf import get_config
 from .faults import contained
@@ -50,9 +50,10 @@ class GiosgMiddleware:
         giosg = attach(request)
         if not lifecycle.is_quiet(request):
             started = giosg._visit
-            # Load what waits now: login() and logout() flush the session during the view.
-            started.load(get_storage())
-            lifecycle.at_request_start(request, started, getattr(request, "user", None))
+            with quiet_session.reads(request):
+                # Load what waits now: login() and logout() flush the session during the view.
+                started.load(get_storage())
+                lifecycle.at_request_start(request, started, getattr(request, "user", None))
         response: HttpResponseBase = self.get_response(request)  # type: ignore[assignment]
         visit = response_visit(request, giosg)
         if visit is None:
@@ -60,7 +61,7 @@ class GiosgMiddleware:
         step = render_step(request, visit, response)
         if step is not None:
             step()
-        waiting = after_view(request, visit, response, getattr(request, "user", None))
+        waiting = after_view(request, visit, response, quiet_session.user(request))
         if waiting is not None:
             visit.stored = get_storage().save(request, response, waiting)
         sync.at_response(request, response, visit)
@@ -69,18 +70,19 @@ class GiosgMiddleware:
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         giosg = attach(request)
         visit = giosg._visit  # the user is resolved on every request here (below)
-        if not lifecycle.is_quiet(request):
-            await visit.aload(get_storage())
-        if hasattr(request, "auser"):
-            # request.user is lazy and synchronous; resolve it here so giosg's identity can be
-            # rendered by a template inside an async view (Django caches it for the view too).
-            with contained("reading the user with request.auser()"):
-                visit.user = await request.auser()
-        start_step = functools.partial(lifecycle.at_request_start, request, visit, visit.user)
-        if lifecycle.start_calls_project_code(request):
-            await sync_to_async(start_step)()
-        else:
-            start_step()
+        with quiet_session.reads(request):
+            if not lifecycle.is_quiet(request):
+                await visit.aload(get_storage())
+            if hasattr(request, "auser"):
+                # request.user is lazy and synchronous; resolve it here so giosg's identity can
+                # be rendered by a template inside an async view (Django caches it for the view).
+                with contained("reading the user with request.auser()"):
+                    visit.user = await request.auser()
+            start_step = functools.partial(lifecycle.at_request_start, request, visit, visit.user)
+            if lifecycle.start_calls_project_code(request):
+                await sync_to_async(start_step)()
+            else:
+                start_step()
         response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
         if response_visit(request, giosg) is None:
             return response

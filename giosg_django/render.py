@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
+from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -185,6 +186,49 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
     if visit is not None and (batch or body):
         visit.rendered(html, len(batch), sent)
     return html
+
+
+def giosg_visitor_cacheable(request: HttpRequest | None) -> SafeString:
+    """``{% giosg_visitor cacheable %}``: for a page that is the same for everyone (behind
+    ``cache_page``, the per-site cache, a CDN), the same bytes for every visitor and request,
+    and nothing that makes the page private: the page client as a static file (under
+    ``script-src 'self'``, no nonce), with what it needs in a data attribute: where giosg's
+    script is (for the request's host: a page cache keys on it), the sync endpoint, the logout
+    calls. The client loads giosg, then syncs for the visitor's calls and identity when the
+    server's cookies say something waits or someone is signed in: an anonymous visitor with
+    nothing waiting makes no request. With ``ENABLED`` not ``True`` itself (a callable: the
+    page cannot know), giosg waits for ``giosgDjango.consent(true)``."""
+    config = get_config()
+    enabled = config["ENABLED"]
+    if enabled is False:
+        return SafeString()
+    visit = visit_for_render(request)
+    if visit is not None:
+        visit.visitor_rendered = True  # AUTO_INJECT keeps away
+    loader = None
+    with _COMPANY_ID_FAILED:
+        company_id = config.company_id(request)
+        if company_id:
+            loader = {"host": config.host().rstrip("/"), "company": company_id}
+    data: dict[str, Any] = {
+        "cacheable": True,
+        "renderedAt": 0,
+        "enabled": enabled is True,
+        "loader": loader,
+        "logoutCalls": [call_data(call, None, config) for call in logout_calls(config)],
+    }
+    url = sync.sync_url(request)
+    if url is not None:
+        data["sync"] = {**sync.csrf_names(), "url": url, "seen": 0}  # (the client's own)
+    return format_html(
+        '<script src="{}" data-giosg-django="{}"></script>',
+        static(CLIENT_FILE),
+        js.dumps(data),
+    )
+
+
+# The page client that pages the same for everyone load (the readable file is giosg.js).
+CLIENT_FILE = "giosg_django/giosg.min.js"
 
 
 def _waiting_for_consent(request: HttpRequest | None, config: GiosgSettings) -> SafeString:

@@ -36,7 +36,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
-from . import htmx, js
+from . import htmx, js, shared_cache
 from .calls import IDENTITY_CHANGED
 from .conf import get_config
 from .delivery import call_data, is_enabled
@@ -95,7 +95,7 @@ def at_response(request: HttpRequest, response: HttpResponseBase, visit: Visit) 
         return
     if sync_url(request) is None:
         return
-    with contained("setting the giosg sync hint"):
+    with _HINT_FAILED:
         value = max(hint_of(request) + 1, int(time.time() * 1000))
         response.set_cookie(
             HINT_COOKIE,
@@ -109,6 +109,11 @@ def at_response(request: HttpRequest, response: HttpResponseBase, visit: Visit) 
         # The client sends Django's CSRF token with its POST: make sure the browser has one
         # (CsrfViewMiddleware sets the cookie on this response, when it is installed).
         get_token(request)
+        # A cookie of this browser's: no shared cache may hand the response to another.
+        shared_cache.make_private(request, response)
+
+
+_HINT_FAILED = contained("setting the giosg sync hint")
 
 
 def _queued_one_that_waits(visit: Visit) -> bool:
@@ -178,11 +183,15 @@ def _client_data_start(urlconf: Any, script_name: str) -> str:
     url = _sync_url(urlconf, script_name)
     if url is None:
         return ""
-    readable = not (settings.CSRF_USE_SESSIONS or settings.CSRF_COOKIE_HTTPONLY)
-    header = settings.CSRF_HEADER_NAME.removeprefix("HTTP_").replace("_", "-")
-    data = {
-        "url": url,
-        "csrfCookie": settings.CSRF_COOKIE_NAME if readable else None,
-        "csrfHeader": header,
-    }
+    data = {"url": url, **csrf_names()}
     return ',"sync":' + js.dumps(data)[:-1] + ',"seen":'
+
+
+def csrf_names() -> dict[str, str | None]:
+    """Where the page client finds Django's CSRF token (its cookie, unless the cookie is
+    HttpOnly or the token lives in the session) and the header it sends it in."""
+    readable = not (settings.CSRF_USE_SESSIONS or settings.CSRF_COOKIE_HTTPONLY)
+    return {
+        "csrfCookie": settings.CSRF_COOKIE_NAME if readable else None,
+        "csrfHeader": settings.CSRF_HEADER_NAME.removeprefix("HTTP_").replace("_", "-"),
+    }

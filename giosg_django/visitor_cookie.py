@@ -50,6 +50,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.crypto import salted_hmac
 
+from . import js, shared_cache
 from .calls import IDENTITY_CHANGED
 from .conf import get_config
 from .cross_tab import queue_logout
@@ -60,6 +61,7 @@ from .storage import keyed_session
 from .visit import Visit
 
 COOKIE_NAME = "giosg_django_user"
+SIGNED_IN_COOKIE = js.NAMES["signedIn"]  # the page client's: someone is signed in (below)
 # With SESSION_COOKIE_SECURE: the browser keeps it to this host, path "/" and HTTPS.
 SECURE_COOKIE_NAME = "__Host-" + COOKIE_NAME
 NOBODY = "-"  # the sign-in ended: giosg was told the logout
@@ -268,7 +270,7 @@ def at_response(request: HttpRequest, response: HttpResponseBase, user: Any) -> 
         return
     if not is_on(request):  # asked once: ENABLED may be the project's callable
         if cookie_name() in request.COOKIES:
-            _delete(response)
+            _delete(request, response)
         return
     named = request.__dict__.get(_NAMES_USER)
     if (
@@ -276,7 +278,11 @@ def at_response(request: HttpRequest, response: HttpResponseBase, user: Any) -> 
         and named[0] is unwrapped(user)
         and _now() - named[1].written <= REWRITE_AFTER_MS
     ):
-        return  # the newest value names this very user, and is recent: nothing to write
+        # The newest value names this very user, and is recent: nothing to write (but the
+        # page client's signal, for a browser whose cookie predates it).
+        if SIGNED_IN_COOKIE not in request.COOKIES:
+            _signal(request, response, True)
+        return
     latest = _newest(marks(request))
     if not has_session(request) and not _names_someone(latest):
         return  # anonymous, and the cookie has nothing to change: no user read
@@ -284,9 +290,9 @@ def at_response(request: HttpRequest, response: HttpResponseBase, user: Any) -> 
     if signed_in(user):
         wanted = fingerprint(user)
         if latest is None or latest.who != wanted or _now() - latest.written > REWRITE_AFTER_MS:
-            _write(response, wanted)
+            _write(request, response, wanted)
     elif _names_someone(latest):
-        _write(response, NOBODY)
+        _write(request, response, NOBODY)
 
 
 def _where() -> dict[str, Any]:
@@ -296,7 +302,7 @@ def _where() -> dict[str, Any]:
     return {"path": path, "domain": None, "samesite": "Lax"}
 
 
-def _write(response: HttpResponseBase, who: str) -> None:
+def _write(request: HttpRequest, response: HttpResponseBase, who: str) -> None:
     response.set_cookie(
         cookie_name(),
         cookie_value(who),
@@ -305,7 +311,28 @@ def _write(response: HttpResponseBase, who: str) -> None:
         httponly=True,
         **_where(),
     )
+    _signal(request, response, who != NOBODY)
 
 
-def _delete(response: HttpResponseBase) -> None:
+def _delete(request: HttpRequest, response: HttpResponseBase) -> None:
     response.delete_cookie(cookie_name(), **_where())
+    _signal(request, response, False)
+
+
+def _signal(request: HttpRequest, response: HttpResponseBase, signed_in: bool) -> None:
+    """The page client's own signal, ``giosg_django_in`` (readable by the page, holding "1"):
+    someone is signed in in this browser, so a page the same for everyone (``{% giosg_visitor
+    cacheable %}``) asks the sync endpoint for the identity. It tells a page script nothing it
+    could not see. Its response, and the cookie above, are this browser's alone: private."""
+    if signed_in:
+        response.set_cookie(
+            SIGNED_IN_COOKIE,
+            "1",
+            max_age=lifetime(),
+            secure=bool(settings.SESSION_COOKIE_SECURE),
+            httponly=False,
+            **_where(),
+        )
+    elif SIGNED_IN_COOKIE in request.COOKIES:
+        response.delete_cookie(SIGNED_IN_COOKIE, **_where())
+    shared_cache.make_private(request, response)

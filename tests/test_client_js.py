@@ -104,6 +104,8 @@ def test_the_names_python_uses_are_read_from_the_file(js_engine: NodeEngine) -> 
         "global": "giosgDjango",
         "symbol": "giosg_django.client",
         "hint": "giosg_django_sync",
+        "signedIn": "giosg_django_in",
+        "seenKey": "giosg_django:seen",
     }
     for value in js.NAMES.values():
         assert js.CLIENT.count(f'"{value}"') == 1, value  # comments aside

@@ -38,7 +38,20 @@ def _no_arguments(function: Callable[[Any], SafeString]) -> Callable[[Parser, To
 
 
 register.tag("giosg_script", _no_arguments(render.giosg_script))
-register.tag("giosg_visitor", _no_arguments(render.giosg_visitor))
+
+
+@register.tag
+def giosg_visitor(parser: Parser, token: Token) -> RequestNode:
+    """``{% giosg_visitor %}``, or ``{% giosg_visitor cacheable %}`` for a page that is the
+    same for everyone (``render.giosg_visitor_cacheable``)."""
+    bits = token.split_contents()
+    if bits[1:] == ["cacheable"]:
+        return RequestNode(render.giosg_visitor_cacheable)
+    if len(bits) > 1:
+        raise template.TemplateSyntaxError(
+            f"{bits[0]} takes no argument but the word cacheable, not {' '.join(bits[1:])!r}"
+        )
+    return RequestNode(render.giosg_visitor)
 
 
 class GiosgCallNode(template.Node):

@@ -3,11 +3,12 @@ that uses pages which do not reload has them."""
 
 from django.urls import include, path
 
-from . import spa_views, turbo_views
+from . import cacheable_views, spa_views, turbo_views
 
 urlpatterns = [
     path("giosg/", include("giosg_django.urls")),
     path("spa/", include(spa_views.urlpatterns)),
     path("turbo/", include(turbo_views.urlpatterns)),
+    path("cached/", include(cacheable_views.urlpatterns)),
     path("", include("tests.support.urls")),
 ]

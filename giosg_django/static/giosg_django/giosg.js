@@ -36,6 +36,8 @@
     global: "giosgDjango",
     symbol: "giosg_django.client",
     hint: "giosg_django_sync",
+    signedIn: "giosg_django_in",
+    seenKey: "giosg_django:seen",
   };
 
   // One client per page, whichever script comes first (a second tag, a page swapped in by
@@ -217,6 +219,46 @@
     check();
   }
 
+  // The hint up to which this browser has its calls, kept across pages: a page the same for
+  // everyone carries none of its own (giosg_django/sync.py).
+  // Only up to the hint the server set: a sync is answered up to the hint it carried, and
+  // hints only grow, so a larger value was written by a page script, to silence the syncs.
+  function storedSeen() {
+    var value = 0;
+    try {
+      value = Number(window.localStorage.getItem(NAMES.seenKey)) || 0;
+    } catch (error) {
+      return 0;
+    }
+    return value <= hint() ? value : 0;
+  }
+
+  function storeSeen(value) {
+    try {
+      if (value > storedSeen()) {
+        window.localStorage.setItem(NAMES.seenKey, String(value));
+      }
+    } catch (error) {
+      // Storage turned off: such a page asks once more than it needs to.
+    }
+  }
+
+  // A page the same for everyone ({% giosg_visitor cacheable %}): giosg is loaded here (unless
+  // ENABLED was a callable: then at consent(true)), and the visitor's calls and identity come
+  // from the sync endpoint when the server's cookies say something waits or someone is signed
+  // in; an anonymous visitor with nothing waiting makes no request.
+  function startCacheable() {
+    if (!enabled) {
+      return;
+    }
+    loadGiosg();
+    if (syncInfo) {
+      if (hint() > syncInfo.seen || cookie(NAMES.signedIn) === "1") {
+        window[KEY].sync();
+      }
+    }
+  }
+
   // What consent(false) does, whatever the logout settings say: close and hide the chat, clear
   // the variables.
   var CONSENT_WITHDRAWN = [["chat", "close", { hide: true }], ["visitor", "removeAll"]];
@@ -262,7 +304,9 @@
           url: sync.url,
           csrfCookie: typeof sync.csrfCookie === "string" ? sync.csrfCookie : null,
           csrfHeader: String(sync.csrfHeader || "X-CSRFToken"),
-          seen: Number(sync.seen) || 0,
+          // The page's own (the hint its request carried), or this browser's last sync's
+          // when that is later (a page the same for everyone carries 0).
+          seen: Math.max(Number(sync.seen) || 0, storedSeen()),
         };
       }
       listen(document, NAMES.event, function (event) {
@@ -282,6 +326,9 @@
       });
       if (syncInfo) {
         watchRequests();
+      }
+      if (page.cacheable) {
+        startCacheable();
       }
     },
 
@@ -311,6 +358,7 @@
         .then(function (data) {
           if (data && typeof data === "object") {
             syncInfo.seen = Math.max(syncInfo.seen, Number(data.upTo) || 0);
+            storeSeen(syncInfo.seen);
             client.run(data.calls);
           }
         })
@@ -412,6 +460,21 @@
   };
 
   Object.defineProperty(window, KEY, { value: client });
+
+  // Loaded as a static file by a page the same for everyone, the page's data is in this
+  // script element's data-giosg-django attribute (JSON); inline, the glue after the file passes
+  // it. Document.prototype's getter: <img name="currentScript"> shadows document's own.
+  var scriptGetter = (Object.getOwnPropertyDescriptor(Document.prototype, "currentScript") || {})
+    .get;
+  var element = scriptGetter ? scriptGetter.call(document) : null;
+  var attribute = element ? Element.prototype.getAttribute.call(element, "data-giosg-django") : null;
+  if (attribute) {
+    try {
+      client.start(JSON.parse(attribute));
+    } catch (error) {
+      // Not JSON (not written by giosg_django): no client on this page.
+    }
+  }
   // An own property of window: named elements (id="giosgDjango" before or after this script)
   // are found on window's prototype chain, after its own properties, so none can shadow it.
   Object.defineProperty(window, NAMES.global, {

@@ -1,0 +1,81 @@
+"""giosg's own reads of the session do not make a page vary on the Cookie header.
+
+Django's SessionMiddleware adds ``Vary: Cookie`` to every response whose request read the
+session, and a page cache (``cache_page``, the per-site cache, a CDN) then keeps one copy per
+visitor. GiosgMiddleware reads the session of a signed-in visitor on every request (what waits,
+who is signed in: ``lifecycle``), also for a page that does not depend on who asks (a page
+with ``{% giosg_visitor cacheable %}``, a marketing page). So around those reads:
+
+- ``session.accessed`` is put back as it was: only the view's own reads count;
+- ``request.user``, which the reads resolved (AuthenticationMiddleware's lazy object, which
+  then never reads the session again), is swapped for one that marks the session read when
+  the view first uses it, so a page that shows the user still varies on the cookie;
+- giosg's own end step reads the user through :func:`user`, which marks nothing.
+
+What giosg puts into a response for this visitor (calls, the identity, a cookie) makes it
+private itself (``shared_cache.make_private``), with ``Vary: Cookie``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest
+from django.utils.functional import LazyObject, SimpleLazyObject, empty
+
+
+class _UserOfTheView(SimpleLazyObject):  # type: ignore[type-arg]
+    """``request.user`` once giosg resolved it: the same user, and the session marked read at
+    the view's first use, as AuthenticationMiddleware's own lazy object would have."""
+
+    def __init__(self, user: Any, session: SessionBase) -> None:
+        def resolve() -> Any:
+            session.accessed = True
+            return user
+
+        super().__init__(resolve)
+        self.__dict__["_giosg_user"] = user
+
+
+@contextlib.contextmanager
+def reads(request: HttpRequest) -> Iterator[None]:
+    """Around giosg's reads before the view (see the module docstring)."""
+    session = getattr(request, "session", None)
+    if not isinstance(session, SessionBase) or session.accessed:
+        yield  # no session, or read already (a middleware before ours): nothing to hide
+        return
+    try:
+        yield
+    finally:
+        if session.accessed:
+            session.accessed = False
+            user = request.__dict__.get("user")
+            # type(), not isinstance(): isinstance asks a lazy object's __class__ when its own
+            # type does not match, which resolves it (and a session store that is down raises).
+            kind = type(user)
+            if issubclass(kind, LazyObject) and not issubclass(kind, _UserOfTheView):
+                wrapped = object.__getattribute__(user, "_wrapped")
+                if wrapped is not empty:  # resolved by giosg: the view would not read again
+                    request.user = _UserOfTheView(wrapped, session)
+            if "_acached_user" in request.__dict__ and "auser" in request.__dict__:
+                # request.auser() answers from its cache too (the async path resolved it).
+                request.auser = _marking(request.auser, session)
+
+
+def _marking(auser: Callable[[], Awaitable[Any]], session: SessionBase) -> Any:
+    async def auser_of_the_view() -> Any:
+        session.accessed = True
+        return await auser()
+
+    return auser_of_the_view
+
+
+def user(request: HttpRequest) -> Any:
+    """``request.user`` for giosg's own steps, without marking the session read."""
+    current = getattr(request, "user", None)
+    if type(current) is _UserOfTheView:
+        return current.__dict__["_giosg_user"]
+    return current
