@@ -30,6 +30,8 @@ giosg.W013  warning ``CacheStorage`` on a cache that worker processes do not sha
                     (local-memory, dummy): calls queued by one worker are lost to the others.
 giosg.W014  warning ``CacheStorage`` on a RedisCache with several servers, which reads from
                     replicas that may lag (a waiting call would look taken, and be lost).
+giosg.W015  warning ``GiosgMiddleware`` installed but the sync endpoint (``giosg_django.urls``)
+                    not in the URLconf: pages that do not reload miss their calls.
 =========== ======= ==================================================================
 """
 
@@ -42,7 +44,8 @@ from typing import Any
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.cache.backends.redis import RedisCache
-from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 from django.views.decorators.debug import sensitive_variables
 
@@ -440,3 +443,36 @@ def _import_class(path: str) -> type | None:
     except ImportError:
         return None
     return target if isinstance(target, type) else None
+
+
+# --- the sync endpoint ----------------------------------------------------------------------
+
+
+@register(Tags.urls)
+def check_sync_endpoint(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The page client needs ``giosg_django.urls`` for everything a page does without a
+    reload: calls queued by fetch(), Turbo, pages the same for everyone, consent banners."""
+    middleware = getattr(settings, "MIDDLEWARE", None) or []
+    if _first_index([m for m in middleware if isinstance(m, str)], GIOSG_MIDDLEWARE) is None:
+        return []
+    try:
+        reverse("giosg_django:sync")
+    except NoReverseMatch:
+        pass
+    except Exception:
+        return []
+    else:
+        return []
+    return [
+        Warning(
+            "The sync endpoint of giosg_django's page client is not in the URLconf: calls "
+            "queued by fetch() requests, pages shown by Turbo, pages with "
+            "{% giosg_visitor cacheable %} and consent given without a reload do not reach "
+            "giosg until the next full page.",
+            hint='Add path("giosg/", include("giosg_django.urls")) to your urlpatterns '
+            "(or silence giosg.W015 if every page of the site reloads).",
+            id="giosg.W015",
+        )
+    ]

@@ -15,6 +15,7 @@ from django.core.checks import ERROR, WARNING, CheckMessage, run_checks
 from django.core.checks.registry import registry
 from django.http import HttpRequest
 from django.test import override_settings
+from django.urls import include, path
 
 from giosg_django import checks
 
@@ -25,8 +26,8 @@ CSRF = "django.middleware.csrf.CsrfViewMiddleware"
 GOOD_MIDDLEWARE = [SESSION, CSRF, AUTH, GIOSG]
 
 # run_checks() also runs Django's URL checks, which import the test project's views: give them
-# this empty URLconf so these tests depend on the checks alone.
-urlpatterns: list[Any] = []
+# this URLconf, the sync endpoint alone (giosg.W015), so these tests depend on the checks alone.
+urlpatterns: list[Any] = [path("giosg/", include("giosg_django.urls"))]
 
 
 @pytest.fixture(autouse=True)
@@ -531,3 +532,18 @@ def test_cache_storage_on_redis_with_replicas_is_a_warning(location: Any) -> Non
         (message,) = giosg_messages(PENDING_STORAGE="giosg_django.storage.CacheStorage")
     assert (message.id, message.level) == ("giosg.W014", WARNING)
     assert "primary" in (message.hint or "")
+
+
+# --- the sync endpoint --------------------------------------------------------------------
+
+
+def test_the_sync_endpoint_missing_from_the_urlconf_is_a_warning() -> None:
+    without = "tests.support.urls_without_sync"
+    with override_settings(ROOT_URLCONF=without):
+        (message,) = giosg_only(run_checks())
+    assert (message.id, message.level) == ("giosg.W015", WARNING)
+    assert 'include("giosg_django.urls")' in (message.hint or "")
+    with override_settings(
+        ROOT_URLCONF="tests.support.urls_without_sync", MIDDLEWARE=[SESSION, AUTH]
+    ):
+        assert giosg_only(run_checks()) == []  # no GiosgMiddleware: no page client to serve

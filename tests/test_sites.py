@@ -198,6 +198,7 @@ def check_output() -> str:
     return out.getvalue() + err.getvalue()
 
 
+@pytest.mark.urls("tests.support.sync_urls")  # the sync endpoint routed: no giosg.W015
 def test_check_is_silent_about_callables() -> None:
     # A callable cannot be measured or read without a request: no W001 (missing id), no W003.
     with per_site(SIGNING_ALGORITHM="HS512"):
