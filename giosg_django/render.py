@@ -28,7 +28,7 @@ from .delivery import args_as_sent, call_data, has_client, is_enabled, reaches_p
 from .delivery import statement as call_statement
 from .faults import contained
 from .htmx import is_htmx
-from .identity import identity_calls, logout_calls
+from .identity import identity_calls, is_signed_in, logout_calls
 from .visit import Sent, Visit, visit_for_render
 
 DJANGO_GET_NONCE: Callable[[HttpRequest], Any] | None
@@ -86,6 +86,7 @@ def _rendering_failed(module: str, method: str) -> contained:
 
 
 # Made once: these run on every page (``contained`` holds no state of its own).
+_USER_FAILED = contained("reading request.user")
 _COMPANY_ID_FAILED = contained("GIOSG['COMPANY_ID']")
 _HOST_FAILED = contained("GIOSG['HOST']")
 
@@ -249,7 +250,12 @@ def _waiting_for_consent(request: HttpRequest | None, config: GiosgSettings) -> 
     visit.client_rendered = True
     start = config.derived(_client_start)
     now = int(time.time() * 1000)
-    text = js.with_render_time(start, now, sync_data, enabled=False, loader=loader)
+    signed_in = False
+    with _USER_FAILED:
+        signed_in = is_signed_in(request)  # consent(true) then asks for the identity
+    text = js.with_render_time(
+        start, now, sync_data, enabled=False, loader=loader, signedIn=signed_in
+    )
     return script(text, request)
 
 

@@ -57,3 +57,16 @@ def test_jinja2_giosg_call_validates_like_the_tag() -> None:
     template = engines["jinja2"].from_string('{{ giosg_call("goal.matches", "  ") }}')
     with pytest.raises(ValueError, match="goal_id must be a non-empty string"):
         template.render({}, a_request())
+
+
+@override_settings(TEMPLATES=[*settings.TEMPLATES, JINJA2])
+def test_jinja2_cacheable_renders_what_the_tag_renders() -> None:
+    jinja = engines["jinja2"].from_string("{{ giosg_visitor(cacheable=True) }}")
+    django = engines["django"].from_string("{% load giosg %}{% giosg_visitor cacheable %}")
+    rendered = jinja.render({}, a_request())
+    assert rendered == django.render({}, a_request())
+    assert "data-giosg-django" in rendered and "<script>" not in rendered
+    with pytest.raises(TypeError, match="cacheable must be True or False"):
+        engines["jinja2"].from_string('{{ giosg_visitor(cacheable="yes") }}').render(
+            {}, a_request()
+        )

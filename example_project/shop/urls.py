@@ -10,6 +10,7 @@ urlpatterns = [
     path("sales/", views.sales, name="sales"),
     path("support/", views.support, name="support"),
     path("callback/", views.callback, name="callback"),
+    path("offers/", views.offers, name="offers"),
     path("callback/request/", views.callback_request, name="callback-request"),
     path("consent/", views.consent, name="consent"),
 ]

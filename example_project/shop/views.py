@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import cache_page
 from django.views.decorators.http import require_POST
 from giosg_django.identity import default_visitor_variables
 
@@ -73,6 +74,13 @@ def support(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Thanks: an operator will get back to you.")
         return redirect("support")
     return render(request, "shop/support.html", {"form": form})
+
+
+@cache_page(60)
+def offers(request: HttpRequest) -> HttpResponse:
+    """A page the same for everyone, cached for a minute: {% giosg_visitor cacheable %}. Its
+    template shows no user; each visitor's identity and calls come from the sync endpoint."""
+    return render(request, "shop/offers.html")
 
 
 def callback(request: HttpRequest) -> HttpResponse:

@@ -214,3 +214,29 @@ def test_a_callback_requested_with_fetch_reaches_giosg_without_a_reload(
     assert page.page.query_selector("#injected") is None
     page.page.wait_for_timeout(500)
     assert page.queue() == [task]  # once
+
+
+@pytest.mark.browser
+def test_the_cached_offers_page_is_one_copy_and_each_visitor_gets_their_own(
+    page: Any, site: ExampleSite, browser: Any
+) -> None:
+    """The offers page is cached and the same bytes for everyone; signed in, the visitor's
+    signed identity still reaches giosg (and the panel); anonymous, no sync request at all."""
+    anonymous = browser.new_context().new_page()
+    synced: list[str] = []
+    anonymous.on("request", lambda r: "/giosg/sync/" in r.url and synced.append(r.url))
+    first = anonymous.goto(f"{site.url}/offers/").body()
+    anonymous.wait_for_timeout(800)
+    assert synced == []
+    anonymous.context.close()
+
+    sign_in(page, site, "ada", "ada-demo-password")
+    response = page.page.goto(f"{site.url}/offers/")
+    assert response.body() == first  # the cached copy
+    deadline = time.monotonic() + 2
+    while not any(c[:2] == ["visitor", "submit"] for c in page.queue() or []):
+        assert time.monotonic() < deadline, page.queue()
+        page.page.wait_for_timeout(50)
+    (submit,) = [c for c in page.queue() if c[:2] == ["visitor", "submit"]]
+    assert verify(submit[2])["username"]
+    assert "Visitor variables sent" in page.page.text_content("#giosg-panel-calls")

@@ -62,6 +62,9 @@
   var enabled = true;
   // Where giosg's script is, for consent(true) on a page rendered without it: {host, company}.
   var loaderInfo = null;
+  // A page rendered while ENABLED was false for a signed-in visitor: consent(true) brings the
+  // identity.
+  var pageSignedIn = false;
 
   // The sync in flight (a Promise), if any, and whether one was asked for meanwhile.
   var syncing = null;
@@ -252,11 +255,18 @@
       return;
     }
     loadGiosg();
-    if (syncInfo) {
-      if (hint() > syncInfo.seen || cookie(NAMES.signedIn) === "1") {
-        window[KEY].sync();
-      }
+    if (needsSync()) {
+      window[KEY].sync();
     }
+  }
+
+  // Whether the endpoint has something for this page that the page does not carry: a call
+  // waits (the hint), or someone is signed in (the identity).
+  function needsSync() {
+    if (!syncInfo) {
+      return false;
+    }
+    return hint() > syncInfo.seen || pageSignedIn || cookie(NAMES.signedIn) === "1";
   }
 
   // What consent(false) does, whatever the logout settings say: close and hide the chat, clear
@@ -294,6 +304,7 @@
       renderedAt = client.t = Number(page.renderedAt) || 0;
       logoutCalls = Array.isArray(page.logoutCalls) ? page.logoutCalls : [];
       enabled = page.enabled !== false;
+      pageSignedIn = page.signedIn === true;
       var loader = page.loader;
       if (loader && typeof loader.host === "string" && typeof loader.company === "string") {
         loaderInfo = { host: loader.host, company: loader.company };
@@ -394,7 +405,7 @@
       }
       enabled = true;
       loadGiosg();
-      return client.sync();
+      return needsSync() ? client.sync() : Promise.resolve();
     },
 
     // Calls as JSON data: giosg's go to its queue, giosg_django's markers are acted on here.
