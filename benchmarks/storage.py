@@ -10,7 +10,9 @@ trip to Redis is time the request spends, not CPU):
    that renders it (the browser's cookies carried from one to the other);
 3. the sync endpoint (``giosg_django:sync``), against the plain page: a POST with nothing
    waiting (the identity alone), and a JSON request queuing a goal then the sync that
-   delivers it (what a page that does not reload costs the server per call).
+   delivers it (what a page that does not reload costs the server per call);
+4. the same signed-in page with ``{% giosg_visitor cacheable %}`` (what a page the same for
+   everyone costs the server when it is rendered, before any cache), against the plain page.
 
 The session is the signed-cookie backend (benchmarks/settings.py), the database SQLite in
 memory, the cache a redis-server started here on a free loopback port (the row is left out,
@@ -149,8 +151,12 @@ def run(stores: dict[str, Any], base: dict[str, str]) -> None:
                 request(handler, "/queue/", visit)
                 request(handler, "/giosg/sync/", visit, "POST")
 
+            def cacheable(_: Any, jar: dict[str, str] = jar) -> None:
+                request(handler, "/page/cacheable/", dict(jar))
+
             sides.append(("sync endpoint, nothing waiting", sync_alone, use(storage)))
             sides.append(("queue + sync one call", queue_then_sync, use(storage)))
+            sides.append(("cacheable page, signed in", cacheable, use(storage)))
 
     times: dict[str, list[float]] = {label: [] for label, _, _ in sides}
     for _, fn, make_arg in sides:  # warm up
@@ -174,7 +180,11 @@ def run(stores: dict[str, Any], base: dict[str, str]) -> None:
             print(f"{kind + ', ' + name:<48} {value:9.1f} {value - reference:+10.1f}")
     print("goal: a plain page costs no more with cache or database than with the session")
     page = median["plain page, session"]
-    for label in ("sync endpoint, nothing waiting", "queue + sync one call"):
+    for label in (
+        "sync endpoint, nothing waiting",
+        "queue + sync one call",
+        "cacheable page, signed in",
+    ):
         print(f"{label:<48} {median[label]:9.1f} {median[label] / page:10.2f}x a plain page")
 
 
