@@ -153,3 +153,34 @@ def test_an_idle_anonymous_visitor_makes_no_request(live_server: Any, browser_pa
     page.wait_for_timeout(1500)
     assert seen == []
     assert json.loads(json.dumps(queue(page))) == []
+
+
+ENDPOINT = """async ([method, token]) => {
+  const headers = token ? {'X-CSRFToken': token} : {};
+  const response = await fetch('/giosg/sync/', {method, headers});
+  const text = await response.text();
+  return {status: response.status, cache: response.headers.get('Cache-Control'), text};
+}"""
+COOKIE_TOKEN = "() => document.cookie.split('; ').find(c => c.startsWith('csrftoken=')).slice(10)"
+
+
+def test_the_endpoints_contract_from_the_browser(live_server: Any, browser_page: Any) -> None:
+    """GET refused, a POST without Django's CSRF token refused, neither uses anything up; with
+    the token, the waiting calls once, no-store; with giosg off, nothing, and nothing used up."""
+    page = browser_page.page
+    # A JSON document (no page client: the requests below are the test's alone); its response
+    # left the goal waiting, and gave the browser Django's CSRF cookie for the endpoint.
+    page.goto(f"{live_server.url}/queue/g1/json/")
+    token = page.evaluate(COOKIE_TOKEN)
+    assert page.evaluate(ENDPOINT, ["GET", token])["status"] == 405
+    assert page.evaluate(ENDPOINT, ["POST", None])["status"] == 403
+    with override_settings(GIOSG={**settings.GIOSG, "ENABLED": False}):
+        off = page.evaluate(ENDPOINT, ["POST", token])
+        assert (off["status"], json.loads(off["text"])) == (200, {"calls": []})
+    first = page.evaluate(ENDPOINT, ["POST", token])
+    assert first["status"] == 200 and "no-store" in first["cache"]
+    assert [c for c in json.loads(first["text"])["calls"] if c[0] == "goal"] == [
+        ["goal", "matches", "g1"]
+    ]
+    again = json.loads(page.evaluate(ENDPOINT, ["POST", token])["text"])["calls"]
+    assert [c for c in again if c[0] == "goal"] == []
