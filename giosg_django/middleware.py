@@ -1,14 +1,14 @@
-"""``GiosgMiddleware``: sets ``request.giosg`` (its :class:`~giosg_django.visit.Visit` is made
-on first use), loads what waits for the visitor, and once the view has answered, has the
-response's giosg work done: the htmx header or the auto-inject, the ends of a sign-in, the
-cache headers, and the calls that must wait stored back. It orchestrates only: each step
-lives in the module named after it. A quiet visitor (``lifecycle.is_quiet``) whose request
-used nothing of giosg costs one small object.
+"""``GiosgMiddleware``: sets ``request.giosg`` (its ``Visit`` is made on first use), loads what
+waits for the visitor (its session reads hidden: ``quiet_session``), and once the view has
+answered has the response's giosg work done: the htmx header or the auto-inject, the ends of a
+sign-in, the cache headers, the calls that must wait stored back, the sync hint. It
+orchestrates only: each step lives in the module named after it. A quiet visitor
+(``lifecycle.is_quiet``) whose request used nothing of giosg costs one small object.
 
-``__call__`` and ``__acall__`` share the synchronous helpers ``render_step`` and
-``after_view``, as django-browser-reload's ``maybe_inject``; the async path awaits only the
-store and the user, and runs in a thread a render and, when they may call the project's
-``ENABLED`` callable, the ends of a sign-in (settings callables may query the database).
+``__call__`` and ``__acall__`` share the synchronous helpers, as django-browser-reload's
+``maybe_inject``; the async path awaits only the store and the user, and runs in a thread a
+render and, when they may call the project's ``ENABLED`` callable (which may query the
+database), the ends of a sign-in.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class GiosgMiddleware:
         waiting = after_view(request, visit, response, quiet_session.user(request))
         if waiting is not None:
             visit.stored = get_storage().save(request, response, waiting)
-        sync.at_response(request, response, visit)
+        finish(request, response, visit)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -96,7 +96,7 @@ class GiosgMiddleware:
             waiting = end_step()
         if waiting is not None:
             visit.stored = await get_storage().asave(request, response, waiting)
-        sync.at_response(request, response, visit)
+        finish(request, response, visit)
         return response
 
     # Only AUTO_INJECT needs the view's turn (the CSP nonce must exist before an inner CSP
@@ -112,6 +112,12 @@ class GiosgMiddleware:
     ) -> None:
         if get_config()["AUTO_INJECT"]:
             inject.before_view(request)
+
+
+def finish(request: HttpRequest, response: HttpResponseBase, visit: Visit) -> None:
+    """The sync hint, and ``Vary: Cookie`` for a response that writes the session."""
+    sync.at_response(request, response, visit)
+    quiet_session.at_response(request)
 
 
 def render_step(

@@ -22,6 +22,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.utils.functional import LazyObject, SimpleLazyObject, empty
@@ -71,6 +72,17 @@ def _marking(auser: Callable[[], Awaitable[Any]], session: SessionBase) -> Any:
         return await auser()
 
     return auser_of_the_view
+
+
+def at_response(request: HttpRequest) -> None:
+    """Once giosg's steps are done: a session that will be written (changed by the view or by
+    giosg, or ``SESSION_SAVE_EVERY_REQUEST``) goes out as a Set-Cookie of this visitor's,
+    which a page cache must never store for others: the session counts as read, so Django's
+    SessionMiddleware adds ``Vary: Cookie``, as it did before giosg hid its reads."""
+    session = getattr(request, "session", None)
+    if isinstance(session, SessionBase) and not session.accessed:
+        if session.modified or settings.SESSION_SAVE_EVERY_REQUEST:
+            session.accessed = True
 
 
 def user(request: HttpRequest) -> Any:

@@ -101,3 +101,14 @@ def test_a_wrong_argument_is_a_template_syntax_error() -> None:
     assert "data-giosg-django" in Template("{% load giosg %}{% giosg_visitor cacheable %}").render(
         Context({})
     )
+
+
+def test_a_response_that_writes_the_session_still_varies_on_the_cookie(ada: Any) -> None:
+    """T2: a Set-Cookie of the session must never be stored by a page cache for others."""
+    client = Client()
+    client.force_login(ada)
+    client.get("/page/")
+    with override_settings(SESSION_SAVE_EVERY_REQUEST=True):
+        page = client.get("/cached/uncached/")
+    assert settings.SESSION_COOKIE_NAME in page.cookies
+    assert "Cookie" in page["Vary"]
