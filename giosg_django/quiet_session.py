@@ -80,9 +80,10 @@ def at_response(request: HttpRequest) -> None:
     which a page cache must never store for others: the session counts as read, so Django's
     SessionMiddleware adds ``Vary: Cookie``, as it did before giosg hid its reads."""
     session = getattr(request, "session", None)
-    if isinstance(session, SessionBase) and not session.accessed:
-        if session.modified or settings.SESSION_SAVE_EVERY_REQUEST:
-            session.accessed = True
+    if not isinstance(session, SessionBase) or session.accessed:
+        return
+    if session.modified or settings.SESSION_SAVE_EVERY_REQUEST:
+        session.accessed = True
 
 
 def user(request: HttpRequest) -> Any:
