@@ -135,21 +135,20 @@ def marker(module: str, method: str, args: Sequence[Any]) -> str:
     return CLIENT_GLOBAL + ".run([" + dumps([module, method, *args]) + "]);"
 
 
-def unless_loaded(loader_text: str) -> str:
-    """giosg's loader, run only where giosg's has not run yet (a page Turbo swapped in)."""
-    return 'if(!(typeof window._giosg==="function"&&window._giosg._c)){' + loader_text + "}"
-
-
 @functools.lru_cache(maxsize=64)
 def loader(host: str, company_id: str) -> str:
     """giosg's script tag body (``/live2/``), with the host and company id as JSON literals."""
     return (
+        # Once per document: giosg's own sets _giosg._c, and a page that Turbo (or a cache
+        # serving Turbo the copy of a full page) swaps in runs its head's scripts again.
         "(function(w,t,f){var s='script',o='_giosg',h="
         + dumps(host.rstrip("/"))
         # As giosg's own loader, but for typeof (see QUEUE) and document's methods taken from
         # Document.prototype: <img name="createElement"> (or getElementsByTagName) in the page's
         # HTML shadows the method on document itself, and the whole script would stop there.
-        + ",d=Document.prototype,e,n;e=d.createElement.call(t,s);e.async=1;e.src=h+'/live2/'+f;"
+        + ",d=Document.prototype,e,n;"
+        'if(typeof w[o]==="function"&&w[o]._c)return;'
+        "e=d.createElement.call(t,s);e.async=1;e.src=h+'/live2/'+f;"
         'if(typeof w[o]!=="function")w[o]=function(){(w[o]._e=w[o]._e||[]).push(arguments)};'
         "w[o]._c=f;w[o]._h=h;"
         "n=d.getElementsByTagName.call(t,s)[0];n.parentNode.insertBefore(e,n);})(window,document,"

@@ -248,6 +248,7 @@ def _waiting_for_consent(request: HttpRequest | None, config: GiosgSettings) -> 
         company_id = config.company_id(request)
         loader = {"host": config.host().rstrip("/"), "company": company_id} if company_id else None
     visit.client_rendered = True
+    shared_cache.keep_out(request)  # this visitor's: whether signed in, the hint carried
     start = config.derived(_client_start)
     now = int(time.time() * 1000)
     signed_in = False
@@ -269,8 +270,7 @@ def _turbo_script(visit: Visit, request: HttpRequest, config: GiosgSettings) -> 
     if visit.loader_rendered or visit.client_rendered:
         return SafeString()
     visit.loader_rendered = visit.client_rendered = True
-    text = config.derived(_fixed_loader)
-    loader = js.unless_loaded(text) if text else ""
+    loader = config.derived(_fixed_loader) or ""  # (it runs once per document)
     start = config.derived(_client_start)
     client = js.with_render_time(start, 0, sync.client_data(request, seen=0))
     return script(loader + client, request)

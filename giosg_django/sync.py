@@ -11,12 +11,12 @@ used up.
 
 The hint: a response that leaves calls waiting for a later page (a ``fetch()`` that queued a
 goal, a JSON login or logout) sets the cookie ``giosg_django_sync`` (readable by the page, and
-holding nothing but a number) to a value above the one the request carried. The page client
-compares it with the value its page, or its last sync, was answered for (``upTo``) after each
-request the page makes, and syncs when it grew: no request at all while nothing waits. Values
-only grow along a browser's requests, whatever the workers' clocks, so a hint is never taken
-for an older one. A page script that sets the cookie only makes its own page ask the server,
-which answers what it would anyway.
+holding nothing but a number; ``__Host-`` first with ``SESSION_COOKIE_SECURE``) to a value
+above the one the request carried. The page client compares it with the value its page was
+rendered with, or its last sync asked with, after each request the page makes, and syncs when
+it differs: no request at all while nothing waits, and a sync that fails is not repeated until
+the hint changes again. Both sides read the largest value the browser sends, so a copy a page
+script adds (another path, a ``Domain=``) costs a sync at most, and silences none.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from .identity import identity_calls
 from .visit import Visit, visit_for_render
 
 HINT_COOKIE = js.NAMES["hint"]
+SECURE_HINT_COOKIE = "__Host-" + HINT_COOKIE
 
 
 @never_cache
@@ -75,9 +76,24 @@ _IDENTITY_FAILED = contained("rendering the identity for the sync endpoint")
 
 
 def hint_of(request: HttpRequest) -> int:
-    """The hint the request carried (0: none, or not a number)."""
-    value = request.COOKIES.get(HINT_COOKIE, "")
-    return int(value) if value.isdigit() and len(value) < 20 else 0
+    """The hint the request carried (0: none): the largest of its values under either name, as
+    the page client reads it. The Cookie header may carry the name more than once (a copy a
+    page script added, with another path or a Domain=); the next hint is above them all."""
+    header = request.META.get("HTTP_COOKIE", "")
+    if HINT_COOKIE not in header:
+        return 0
+    largest = 0
+    for part in header.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name in (HINT_COOKIE, SECURE_HINT_COOKIE) and value.isdigit() and len(value) < 20:
+            largest = max(largest, int(value))
+    return largest
+
+
+def hint_name() -> str:
+    # With SESSION_COOKIE_SECURE, __Host-: no copy with a Domain= or another path is accepted
+    # by the browser under that name.
+    return SECURE_HINT_COOKIE if settings.SESSION_COOKIE_SECURE else HINT_COOKIE
 
 
 def is_turbo_visit(request: HttpRequest | None) -> bool:
@@ -98,7 +114,7 @@ def at_response(request: HttpRequest, response: HttpResponseBase, visit: Visit) 
     with _HINT_FAILED:
         value = max(hint_of(request) + 1, int(time.time() * 1000))
         response.set_cookie(
-            HINT_COOKIE,
+            hint_name(),
             str(value),
             max_age=settings.SESSION_COOKIE_AGE,
             path="/",

@@ -15,7 +15,10 @@ from giosg_django.visit import start, visit_of
 
 LOADER = (
     "(function(w,t,f){var s='script',o='_giosg',h=\"https://service.giosg.test\","
-    "d=Document.prototype,e,n;e=d.createElement.call(t,s);e.async=1;e.src=h+'/live2/'+f;"
+    "d=Document.prototype,e,n;"
+    # Once per document (a page Turbo swaps in runs its head's scripts again).
+    'if(typeof w[o]==="function"&&w[o]._c)return;'
+    "e=d.createElement.call(t,s);e.async=1;e.src=h+'/live2/'+f;"
     'if(typeof w[o]!=="function")w[o]=function(){(w[o]._e=w[o]._e||[]).push(arguments)};'
     "w[o]._c=f;w[o]._h=h;"
     "n=d.getElementsByTagName.call(t,s)[0];n.parentNode.insertBefore(e,n);})"

@@ -184,3 +184,74 @@ def test_the_endpoints_contract_from_the_browser(live_server: Any, browser_page:
     ]
     again = json.loads(page.evaluate(ENDPOINT, ["POST", token])["text"])["calls"]
     assert [c for c in again if c[0] == "goal"] == []
+
+
+# --- no loop, no silencing ------------------------------------------------------------------
+
+# The token of the page's form: with CSRF_USE_SESSIONS or an HttpOnly cookie, no script can read
+# Django's cookie, and a JSON login rotates the token the page carries.
+POST_JSON_FORM_TOKEN = """async ([url, body]) => {
+  const token = document.querySelector('input[name=csrfmiddlewaretoken]').value;
+  const response = await fetch(url, {method: 'POST', body: JSON.stringify(body),
+    headers: {'Content-Type': 'application/json', 'X-CSRFToken': token}});
+  return response.status;
+}"""
+CONSENT = {"given": True}
+
+
+def consent_given(request: Any) -> bool:
+    return CONSENT["given"]
+
+
+def statuses(page: Any) -> list[int]:
+    found: list[int] = []
+    page.on("response", lambda r: "/giosg/sync/" in r.url and found.append(r.status))
+    return found
+
+
+@pytest.mark.parametrize("setting", ["CSRF_USE_SESSIONS", "CSRF_COOKIE_HTTPONLY"])
+def test_a_refused_sync_is_not_repeated(
+    live_server: Any, browser_page: Any, ada: Any, setting: str
+) -> None:
+    """T7: a sync the endpoint refuses (here: the page's CSRF token, stale after a JSON login)
+    is asked once for that hint, never in a loop."""
+    page = browser_page.page
+    seen = statuses(page)
+    with override_settings(**{setting: True}):
+        page.goto(f"{live_server.url}/spa/")
+        body = {"username": "ada", "password": "pw"}
+        assert page.evaluate(POST_JSON_FORM_TOKEN, ["/spa/login/", body]) == 200
+        page.wait_for_timeout(2500)
+    assert len(seen) <= 1, seen
+
+
+def test_giosg_turned_off_meanwhile_costs_one_sync(live_server: Any, browser_page: Any) -> None:
+    """T7: consent withdrawn in another tab while this page's client is on: a call queued then
+    waits, asked for once, not in a loop."""
+    page = browser_page.page
+    seen = statuses(page)
+    with override_settings(GIOSG={**settings.GIOSG, "ENABLED": f"{__name__}.consent_given"}):
+        CONSENT["given"] = True
+        page.goto(f"{live_server.url}/spa/")
+        CONSENT["given"] = False
+        try:
+            page.evaluate("() => fetch('/spa/goal/g1/')")
+            page.wait_for_timeout(2500)
+        finally:
+            CONSENT["given"] = True
+    assert seen == [200]
+
+
+def test_a_planted_hint_cookie_does_not_silence_later_pages(
+    live_server: Any, browser_page: Any
+) -> None:
+    """T5: one script plants a copy of the hint with another path (which the server never
+    overwrites), low or high: calls queued by fetch() on later pages still arrive."""
+    page = browser_page.page
+    page.goto(f"{live_server.url}/spa/")
+    for value in ("1", "9" * 15):
+        page.evaluate(f"() => {{ document.cookie = 'giosg_django_sync={value}; path=/spa/'; }}")
+        page.goto(f"{live_server.url}/spa/")
+        goal = f"after-{len(value)}"
+        page.evaluate(f"() => fetch('/spa/goal/{goal}/')")
+        arrives(page, f"() => (window._giosg._e || []).some(a => a[2] === {goal!r})")

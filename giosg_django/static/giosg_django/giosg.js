@@ -153,23 +153,46 @@
   // shadows document.cookie itself.
   var cookieGetter = (Object.getOwnPropertyDescriptor(Document.prototype, "cookie") || {}).get;
 
-  function cookie(name) {
+  // Every value of the cookie `name` the page has: a page script can add a copy of a cookie
+  // (another path, a Domain=), which document.cookie lists beside the server's own.
+  function cookies(name) {
     var text = cookieGetter ? cookieGetter.call(document) : "";
     var parts = text ? text.split("; ") : [];
+    var found = [];
     for (var i = 0; i < parts.length; i++) {
       var at = parts[i].indexOf("=");
       if (at > 0 && parts[i].slice(0, at) === name) {
-        return decodeURIComponent(parts[i].slice(at + 1));
+        found.push(parts[i].slice(at + 1));
       }
     }
-    return null;
+    return found;
   }
 
-  // The hint the server left (a number that only grows, 0: none): something waits when it is
-  // above what this page has.
+  function cookie(name) {
+    var found = cookies(name);
+    return found.length ? decodeURIComponent(found[0]) : null;
+  }
+
+  // The hint the server left (0: none): the largest of its values under either name (with
+  // SESSION_COOKIE_SECURE it has the __Host- prefix), as the server reads it
+  // (giosg_django/sync.py). Something waits when it differs from the one this page last
+  // synced for, or was rendered with: a planted copy can cost a sync, never silence one.
   function hint() {
-    var value = Number(cookie(NAMES.hint));
-    return isFinite(value) && value > 0 ? value : 0;
+    var values = cookies(NAMES.hint).concat(cookies("__Host-" + NAMES.hint));
+    var largest = 0;
+    for (var i = 0; i < values.length; i++) {
+      var value = Number(values[i]);
+      if (isFinite(value) && value > largest) {
+        largest = value;
+      }
+    }
+    return largest;
+  }
+
+  // Whether the server hinted at something this page does not have.
+  function hinted() {
+    var value = hint();
+    return value > 0 && value !== syncInfo.seen;
   }
 
   // Django's CSRF token for the endpoint's POST: its cookie, or the token a template put on
@@ -195,7 +218,7 @@
   // resource entry of the browser's Resource Timing, no wrapping of fetch or XMLHttpRequest.
   function watchRequests() {
     var check = function () {
-      if (enabled && syncInfo && hint() > syncInfo.seen) {
+      if (enabled && syncInfo && hinted()) {
         window[KEY].sync();
       }
     };
@@ -205,7 +228,9 @@
           var entries = list.getEntries();
           for (var i = 0; i < entries.length; i++) {
             var type = entries[i].initiatorType;
-            if (type === "fetch" || type === "xmlhttprequest") {
+            // Not the client's own syncs: their end is no news.
+            var own = String(entries[i].name).indexOf(syncInfo.url) !== -1;
+            if ((type === "fetch" || type === "xmlhttprequest") && !own) {
               check();
               return;
             }
@@ -224,23 +249,19 @@
 
   // The hint up to which this browser has its calls, kept across pages: a page the same for
   // everyone carries none of its own (giosg_django/sync.py).
-  // Only up to the hint the server set: a sync is answered up to the hint it carried, and
-  // hints only grow, so a larger value was written by a page script, to silence the syncs.
+  // The hint this browser last synced for, kept across pages: a page the same for everyone
+  // carries none of its own. (A forged value costs one sync: any difference asks.)
   function storedSeen() {
-    var value = 0;
     try {
-      value = Number(window.localStorage.getItem(NAMES.seenKey)) || 0;
+      return Number(window.localStorage.getItem(NAMES.seenKey)) || 0;
     } catch (error) {
       return 0;
     }
-    return value <= hint() ? value : 0;
   }
 
   function storeSeen(value) {
     try {
-      if (value > storedSeen()) {
-        window.localStorage.setItem(NAMES.seenKey, String(value));
-      }
+      window.localStorage.setItem(NAMES.seenKey, String(value));
     } catch (error) {
       // Storage turned off: such a page asks once more than it needs to.
     }
@@ -266,7 +287,7 @@
     if (!syncInfo) {
       return false;
     }
-    return hint() > syncInfo.seen || pageSignedIn || cookie(NAMES.signedIn) === "1";
+    return hinted() || pageSignedIn || cookie(NAMES.signedIn) === "1";
   }
 
   // What consent(false) does, whatever the logout settings say: close and hide the chat, clear
@@ -315,9 +336,9 @@
           url: sync.url,
           csrfCookie: typeof sync.csrfCookie === "string" ? sync.csrfCookie : null,
           csrfHeader: String(sync.csrfHeader || "X-CSRFToken"),
-          // The page's own (the hint its request carried), or this browser's last sync's
-          // when that is later (a page the same for everyone carries 0).
-          seen: Math.max(Number(sync.seen) || 0, storedSeen()),
+          // The hint the page's request carried (its calls came with it), or, on a page the
+          // same for everyone (which carries 0), this browser's last sync's.
+          seen: Number(sync.seen) || storedSeen(),
         };
       }
       listen(document, NAMES.event, function (event) {
@@ -355,6 +376,10 @@
         syncAgain = true;
         return syncing;
       }
+      // The hint this sync answers: what the server stored up to now comes with it. Success
+      // or not, the page has asked for it: only a new hint asks again (no loop on an error,
+      // a refused token, giosg turned off meanwhile).
+      var asked = hint();
       var headers = { Accept: "application/json" };
       headers[syncInfo.csrfHeader] = csrfToken();
       syncing = nativeFetch(syncInfo.url, {
@@ -368,21 +393,22 @@
         })
         .then(function (data) {
           if (data && typeof data === "object") {
-            syncInfo.seen = Math.max(syncInfo.seen, Number(data.upTo) || 0);
-            storeSeen(syncInfo.seen);
             client.run(data.calls);
           }
         })
         .catch(function () {
-          // Offline, or the endpoint failed: what waits stays on the server for a later sync.
+          // Offline, or the endpoint failed: what waits stays on the server, for the next
+          // hint or the next page.
         })
         .then(function () {
+          syncInfo.seen = asked;
+          storeSeen(asked);
           syncing = null;
           // Asked again meanwhile (a request of this page ended, Turbo rendered): once more
           // if the server has hinted at something this sync did not get.
           if (syncAgain) {
             syncAgain = false;
-            if (hint() > syncInfo.seen) {
+            if (hinted()) {
               return client.sync();
             }
           }
@@ -397,7 +423,13 @@
     // cleared, and this page sends giosg nothing more (giosg's own script, once loaded, stays).
     consent: function (granted) {
       if (granted !== true) {
-        if (enabled && typeof window._giosg === "function") {
+        var queue = window._giosg;
+        if (enabled && typeof queue === "function") {
+          // Calls giosg's script has not taken yet (it is still loading) are dropped: the
+          // closing calls go to a queue that holds nothing else.
+          if (Array.isArray(queue._e)) {
+            queue._e.length = 0;
+          }
           client.run(CONSENT_WITHDRAWN);
         }
         enabled = false;
