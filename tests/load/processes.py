@@ -36,6 +36,19 @@ def free_port() -> int:
         return port
 
 
+def on_a_free_port(launch: Callable[[int], Process]) -> tuple[Process, int]:
+    """``launch(port)`` on a free port, a few tries (another process may take the port between
+    finding it free and binding it)."""
+    for attempt in range(5):
+        port = free_port()
+        try:
+            return launch(port), port
+        except RuntimeError:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
 def port_open(port: int) -> bool:
     try:
         with socket.create_connection((HOST, port), timeout=0.5):
@@ -322,16 +335,7 @@ class Redis:
 
     def start(self) -> None:
         """Start on a free port (a few tries, in case another process takes the port)."""
-        for attempt in range(5):
-            port = free_port()
-            try:
-                self.process = self._launch(port)
-            except RuntimeError:
-                if attempt == 4:
-                    raise
-                continue
-            self.port = port
-            return
+        self.process, self.port = on_a_free_port(self._launch)
 
     def restart(self) -> None:
         """Start again, empty, on the same port: the servers using it know only that one."""
@@ -455,16 +459,7 @@ class Postgres:
         )
         if initdb.returncode != 0:
             raise RuntimeError(f"initdb failed:\n{initdb.stdout}\n{initdb.stderr}")
-        for attempt in range(5):
-            port = free_port()
-            try:
-                self.process = self._launch(port)
-            except RuntimeError:
-                if attempt == 4:
-                    raise
-                continue
-            self.port = port
-            return
+        self.process, self.port = on_a_free_port(self._launch)
 
     def _launch(self, port: int) -> Process:
         assert self.directory is not None
