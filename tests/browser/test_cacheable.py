@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
 
-from ..support.browser import poll, sign_in
+from ..support.browser import KEY, SIGNED, poll, queue, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -24,8 +24,6 @@ pytestmark = [
     pytest.mark.urls("tests.support.sync_urls"),
 ]
 
-KEY = "k" * 64
-SIGNED = {**settings.GIOSG, "SIGNING_KEY": KEY}
 PER_SITE = [
     "django.middleware.cache.UpdateCacheMiddleware",
     *settings.MIDDLEWARE,
@@ -42,10 +40,6 @@ def _empty_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
-
-
-def queue(page: Any) -> list[list[Any]]:
-    return [list(a) for a in page.evaluate("() => (window._giosg?._e || []).map(a => [...a])")]
 
 
 def visitor(browser: Any) -> tuple[Any, list[str], list[str]]:

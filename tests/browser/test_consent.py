@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from ..support.browser import poll, sign_in
+from ..support.browser import poll, queue, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -23,10 +23,6 @@ pytestmark = [
 
 OPT_IN = {**settings.GIOSG, "ENABLED": "tests.support.views.consent_opted_in"}
 BANNER_SAYS = "answer => { document.cookie = 'giosg_consent=' + answer + '; path=/'; }"
-
-
-def queue(page: Any) -> list[list[Any]]:
-    return [list(a) for a in page.evaluate("() => (window._giosg?._e || []).map(a => [...a])")]
 
 
 def test_consent_given_loads_giosg_and_brings_what_waited(

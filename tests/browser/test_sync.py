@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from ..support.browser import poll
+from ..support.browser import KEY, SIGNED, goals, poll, queue, sign_in, submits
 
 pytestmark = [
     pytest.mark.browser,
@@ -24,8 +24,6 @@ pytestmark = [
     pytest.mark.urls("tests.support.sync_urls"),
 ]
 
-KEY = "k" * 64
-SIGNED = {**settings.GIOSG, "SIGNING_KEY": KEY}
 
 # As a front end does: Django's CSRF token from its cookie (login() rotates it).
 POST_JSON = """async ([url, body]) => {
@@ -34,18 +32,6 @@ POST_JSON = """async ([url, body]) => {
     headers: {'Content-Type': 'application/json', 'X-CSRFToken': token}});
   return response.status;
 }"""
-
-
-def queue(page: Any) -> list[list[Any]]:
-    return [list(args) for args in page.evaluate("() => (window._giosg._e || []).map(a => [...a])")]
-
-
-def goals(page: Any) -> list[str]:
-    return [args[2] for args in queue(page) if args[:2] == ["goal", "matches"]]
-
-
-def submits(page: Any) -> list[list[Any]]:
-    return [args for args in queue(page) if args[:2] == ["visitor", "submit"]]
 
 
 def sync_requests(page: Any) -> list[str]:
@@ -131,11 +117,7 @@ def test_sync_resolves_once_the_calls_are_queued(
 ) -> None:
     page = browser_page.page
     with override_settings(GIOSG=SIGNED):
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", "ada")
-        page.fill("#id_password", "pw")
-        with page.expect_navigation():
-            page.click("#login button")
+        sign_in(page, live_server.url)
         page.goto(f"{live_server.url}/spa/")
         before = len(submits(page))
         count = page.evaluate("() => giosgDjango.sync().then(() => window._giosg._e.length)")

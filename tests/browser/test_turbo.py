@@ -9,10 +9,9 @@ from typing import Any
 
 import jwt
 import pytest
-from django.conf import settings
 from django.test import override_settings
 
-from ..support.browser import poll
+from ..support.browser import KEY, SIGNED, goals, poll, queue, sign_in, submits
 
 pytestmark = [
     pytest.mark.browser,
@@ -21,21 +20,7 @@ pytestmark = [
     pytest.mark.urls("tests.support.sync_urls"),
 ]
 
-KEY = "k" * 64
-SIGNED = {**settings.GIOSG, "SIGNING_KEY": KEY}
 SUBMITS = "() => (window._giosg._e || []).filter(a => a[1] === 'submit').length === {}"
-
-
-def queue(page: Any) -> list[list[Any]]:
-    return [list(a) for a in page.evaluate("() => (window._giosg._e || []).map(a => [...a])")]
-
-
-def goals(page: Any) -> list[str]:
-    return [args[2] for args in queue(page) if args[:2] == ["goal", "matches"]]
-
-
-def submits(page: Any) -> list[list[Any]]:
-    return [args for args in queue(page) if args[:2] == ["visitor", "submit"]]
 
 
 def turbo_visit(page: Any, link: str, name: str) -> None:
@@ -51,11 +36,7 @@ def test_each_turbo_page_gets_its_calls_and_identity_once(
 ) -> None:
     page = browser_page.page
     with override_settings(GIOSG=SIGNED):
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", "ada")
-        page.fill("#id_password", "pw")
-        with page.expect_navigation():
-            page.click("#login button")
+        sign_in(page, live_server.url)
         page.goto(f"{live_server.url}/turbo/page/home/")
         assert len(submits(page)) == 1
         loaded = len(browser_page.giosg_requests)  # one per full page load so far
