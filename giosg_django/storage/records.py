@@ -73,6 +73,7 @@ GATHER_AT = 8
 # its response; and the oldest of those records' times, which the calls written again keep.
 _PRESENTED = "_giosg_receipts"
 _OLDEST = "_giosg_receipts_oldest"
+_VERIFIED = "_giosg_receipts_verified"
 # A remove that failed may have removed the record on the server all the same (a timeout after
 # the delete): its calls may be lost, never delivered twice.
 TAKE_FAILED = contained("taking pending giosg calls from their store (some may be lost)")
@@ -95,7 +96,15 @@ def _verifies(record_id: str, value: str) -> bool:
 
 def receipts(request: HttpRequest) -> list[str]:
     """The record ids of the receipts the request carries whose signature verifies (at most
-    ``MAX_RECEIPTS``); a deleted cookie some clients still send, empty, is none."""
+    ``MAX_RECEIPTS``); a deleted cookie some clients still send, empty, is none. Verified once
+    per request (``may_hold`` asks, then ``load``)."""
+    found: list[str] | None = request.__dict__.get(_VERIFIED)
+    if found is None:
+        found = request.__dict__[_VERIFIED] = _verified_receipts(request)
+    return found
+
+
+def _verified_receipts(request: HttpRequest) -> list[str]:
     prefix = receipt_prefix()
     found = []
     for name, value in request.COOKIES.items():
