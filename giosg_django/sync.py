@@ -68,7 +68,7 @@ def sync(request: HttpRequest) -> JsonResponse:
                 call_data(call, request, config)
                 for call in identity_calls(request, config, replace=False)
             )
-    visit.sent_as_data(items, used, channel="sync")
+    visit.sent_as_data(items, used)
     return JsonResponse({"calls": items, "upTo": hint_of(request)})
 
 

@@ -55,10 +55,9 @@ class Visit:
     loader_rendered = False  # at most one giosg loader per response
     client_rendered = False  # at most one page client per response
     scripts: Sequence[Script] = ()
-    # The calls sent as JSON data (the HX-Trigger header, or the sync endpoint's answer: see
-    # ``channel``), None: none were.
+    # The calls sent as JSON data (the HX-Trigger header, or the sync endpoint's answer), None:
+    # none were.
     header_sent: Sequence[list[Any]] | None = None
-    channel = "HX-Trigger"
     # Which queued calls (positions in ``calls``) the header used up: not always a prefix, as
     # a call too big for the header waits for a page while the calls after it go.
     header_covers: frozenset[int] = frozenset()
@@ -155,16 +154,13 @@ class Visit:
     def sent_in_header(self, items: list[list[Any]], covered: Collection[int]) -> None:
         """An htmx response's HX-Trigger carries ``items``, using up the calls of the batch at
         the positions ``covered`` (counted from the batch's start)."""
-        self.sent_as_data(items, covered, channel="HX-Trigger")
+        self.sent_as_data(items, covered)
 
-    def sent_as_data(
-        self, items: list[list[Any]], covered: Collection[int], *, channel: str
-    ) -> None:
-        """The response carries ``items`` as JSON data (in ``channel``: the HX-Trigger header,
-        the sync endpoint's answer), using up the calls of the batch at the positions
-        ``covered`` (counted from the batch's start)."""
+    def sent_as_data(self, items: list[list[Any]], covered: Collection[int]) -> None:
+        """The response carries ``items`` as JSON data (the HX-Trigger header, the sync
+        endpoint's answer), using up the calls of the batch at the positions ``covered``
+        (counted from the batch's start)."""
         start = self.rendered_upto
-        self.channel = channel
         self.header_sent = items
         self.header_covers = frozenset(start + index for index in covered)
         if items:
