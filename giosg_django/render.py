@@ -72,10 +72,14 @@ def client_js(visit: Visit | None, request: HttpRequest | None, config: GiosgSet
 
 
 def _client_start(config: GiosgSettings) -> str:
-    """The page client up to its render time: constant for the settings (the logout calls
-    are never signed), so made once per settings."""
-    logout = [call_data(call, None, config) for call in logout_calls(config)]
-    return js.client_start(logout)
+    """The page client up to its render time: constant for the settings, so made once per
+    settings."""
+    return js.client_start(config.derived(_logout_data))
+
+
+def _logout_data(config: GiosgSettings) -> list[list[Any]]:
+    """The logout calls as the page client gets them (never signed: constant per settings)."""
+    return [call_data(call, None, config) for call in logout_calls(config)]
 
 
 @functools.lru_cache(maxsize=64)
@@ -216,7 +220,7 @@ def giosg_visitor_cacheable(request: HttpRequest | None) -> SafeString:
         "renderedAt": 0,
         "enabled": enabled is True,
         "loader": loader,
-        "logoutCalls": [call_data(call, None, config) for call in logout_calls(config)],
+        "logoutCalls": config.derived(_logout_data),
     }
     url = sync.sync_url(request)
     if url is not None:
