@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Concatenate, ParamSpec
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
 from django.http import HttpRequest
 
@@ -114,6 +114,36 @@ class Giosg:
     def add(self, call: Call) -> None:
         """Queue a call built with :mod:`giosg_django.calls` (the namespaces do this)."""
         self._visit.add(call)
+
+
+class MiddlewareMissing(AttributeError):
+    """``request.giosg`` read on a request that ``GiosgMiddleware`` did not see. An
+    ``AttributeError``, so ``getattr(request, "giosg", None)`` and ``hasattr`` still work."""
+
+
+class _WithoutMiddleware:
+    """``HttpRequest.giosg`` (set by ``apps.ready``): on a request the middleware saw, the
+    instance's own ``giosg`` is found first (this descriptor has no ``__set__``); on any other
+    the read fails with the fix in its message instead of Python's bare "no attribute"."""
+
+    def __get__(self, request: HttpRequest | None, owner: type | None = None) -> Any:
+        if request is None:
+            return self
+        raise MiddlewareMissing(
+            "request.giosg is set by giosg_django.middleware.GiosgMiddleware, which did not "
+            "see this request: add 'giosg_django.middleware.GiosgMiddleware' to "
+            "settings.MIDDLEWARE after 'django.contrib.auth.middleware.AuthenticationMiddleware'"
+            " (a request made by RequestFactory in a test goes through no middleware: pass "
+            "it through GiosgMiddleware, or test with the test client).",
+            name="giosg",
+            obj=request,
+        )
+
+
+def explain_missing_middleware() -> None:
+    """Have ``request.giosg`` name the fix when the middleware did not run (once, at start)."""
+    if "giosg" not in HttpRequest.__dict__:
+        HttpRequest.giosg = _WithoutMiddleware()  # type: ignore[attr-defined]
 
 
 class GiosgHttpRequest(HttpRequest):

@@ -10,3 +10,6 @@ class GiosgDjangoConfig(AppConfig):
     def ready(self) -> None:
         # Importing these registers the system checks and connects the login/logout receivers.
         from . import checks, receivers  # noqa: F401
+        from .api import explain_missing_middleware
+
+        explain_missing_middleware()

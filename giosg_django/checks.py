@@ -32,6 +32,10 @@ giosg.W014  warning ``CacheStorage`` on a RedisCache with several servers, which
                     replicas that may lag (a waiting call would look taken, and be lost).
 giosg.W015  warning ``GiosgMiddleware`` installed but the sync endpoint (``giosg_django.urls``)
                     not in the URLconf: pages that do not reload miss their calls.
+giosg.W016  warning ``GiosgMiddleware`` not in ``MIDDLEWARE``: no ``request.giosg``, queue,
+                    logout or login handling; add it after ``AuthenticationMiddleware``.
+giosg.W017  warning a ``DjangoTemplates`` backend without the ``request`` context processor:
+                    the tag never sees the request (no identity, no calls).
 =========== ======= ==================================================================
 """
 
@@ -386,7 +390,15 @@ def check_middleware(
     middleware = [entry for entry in configured if isinstance(entry, str)]
     giosg_at = _first_index(middleware, GIOSG_MIDDLEWARE)
     if giosg_at is None:
-        return []
+        return [
+            Warning(
+                f"{GIOSG_MIDDLEWARE} is not in settings.MIDDLEWARE: pages get the loader and "
+                "the identity, but request.giosg, the calls queued for later pages, the "
+                "logout and login handling and the sync endpoint do not work.",
+                hint=f"Add '{GIOSG_MIDDLEWARE}' to MIDDLEWARE, after '{AUTH_MIDDLEWARE}'.",
+                id="giosg.W016",
+            )
+        ]
     return [
         *_check_before(middleware, giosg_at, SESSION_MIDDLEWARE),
         *_check_before(middleware, giosg_at, AUTH_MIDDLEWARE),
@@ -443,6 +455,45 @@ def _import_class(path: str) -> type | None:
     except ImportError:
         return None
     return target if isinstance(target, type) else None
+
+
+# --- templates ----------------------------------------------------------------------------
+
+DJANGO_TEMPLATES = "django.template.backends.django.DjangoTemplates"
+REQUEST_PROCESSOR = "django.template.context_processors.request"
+
+
+@register(Tags.templates)
+def check_templates(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """``{% giosg_visitor %}`` reads the request from the template context: a DjangoTemplates
+    backend without the ``request`` context processor renders no identity and no call."""
+    messages: list[CheckMessage] = []
+    base = _import_class(DJANGO_TEMPLATES)
+    for index, engine in enumerate(getattr(settings, "TEMPLATES", None) or []):
+        if not isinstance(engine, Mapping):
+            continue  # Django's own checks report it
+        backend = engine.get("BACKEND")
+        found = _import_class(backend) if isinstance(backend, str) else None
+        if base is None or found is None or not issubclass(found, base):
+            continue  # Jinja2 passes the request itself
+        options = engine.get("OPTIONS") or {}
+        processors = options.get("context_processors", ()) if isinstance(options, Mapping) else ()
+        if REQUEST_PROCESSOR in (processors or ()):
+            continue
+        name = engine.get("NAME") or f"TEMPLATES[{index}]"
+        messages.append(
+            Warning(
+                f"The DjangoTemplates backend {name!r} lacks the '{REQUEST_PROCESSOR}' context "
+                "processor: {% giosg_visitor %} rendered by it never sees the request, so no "
+                "page gets the visitor's identity or calls (they wait in storage, unseen).",
+                hint=f"Add '{REQUEST_PROCESSOR}' to OPTIONS['context_processors'] of that "
+                "backend in settings.TEMPLATES.",
+                id="giosg.W017",
+            )
+        )
+    return messages
 
 
 # --- the sync endpoint ----------------------------------------------------------------------

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -28,7 +29,7 @@ from .calls import IDENTITY_CHANGED, MARKER_MODULE
 from .conf import GiosgSettings, get_config
 from .delivery import args_as_sent, call_data, has_client, is_enabled, reaches_page
 from .delivery import statement as call_statement
-from .faults import contained
+from .faults import contained, logger
 from .htmx import is_htmx
 from .identity import identity_calls, is_signed_in, logout_calls
 from .visit import Sent, Visit, visit_for_render
@@ -214,12 +215,33 @@ def giosg_script(request: HttpRequest | None) -> SafeString:
     return script(loader, request) if loader else SafeString()
 
 
+# The tags rendered without a request that were reported (once each per process).
+_WITHOUT_REQUEST: set[str] = set()
+
+
+def without_request(tag: str) -> None:
+    """``tag`` rendered without the request (``render_to_string`` without ``request=``, a
+    backend without the request context processor: giosg.W017): it renders no identity and
+    no call, silently; with ``DEBUG`` on, a warning says how to pass it, once per tag."""
+    if settings.DEBUG and tag not in _WITHOUT_REQUEST:
+        _WITHOUT_REQUEST.add(tag)
+        logger.warning(
+            "giosg: %s was rendered without the request, so it renders no identity and no "
+            "queued call. Render the template with it: render(request, ...), "
+            "render_to_string(..., request=request), TemplateResponse, or a DjangoTemplates "
+            "backend with 'django.template.context_processors.request'.",
+            tag,
+        )
+
+
 def giosg_visitor(request: HttpRequest | None) -> SafeString:
     """``{% giosg_visitor %}``: in one ``<script>``, the loader, the page client, the calls
     waiting for this visitor in order, then the signed-in user's identity. The middleware drops
     the waiting calls from storage once the response carrying them is sent. On an htmx
     request it renders nothing: the middleware delivers the calls in the HX-Trigger header."""
     config = get_config()
+    if request is None:
+        without_request("{% giosg_visitor %}")
     if not is_enabled(request, config):
         return _waiting_for_consent(request, config)
     visit = visit_for_render(request)
@@ -278,6 +300,8 @@ def giosg_visitor_cacheable(request: HttpRequest | None) -> SafeString:
     nothing waiting makes no request. With ``ENABLED`` not ``True`` itself (a callable: the
     page cannot know), giosg waits for ``giosgDjango.consent(true)``."""
     config = get_config()
+    if request is None:
+        without_request("{% giosg_visitor cacheable %}")
     enabled = config["ENABLED"]
     if enabled is False:
         return SafeString()

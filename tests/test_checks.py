@@ -18,6 +18,7 @@ from django.test import override_settings
 from django.urls import include, path
 
 from giosg_django import checks
+from giosg_django.middleware import GiosgMiddleware
 
 SESSION = "django.contrib.sessions.middleware.SessionMiddleware"
 AUTH = "django.contrib.auth.middleware.AuthenticationMiddleware"
@@ -265,8 +266,54 @@ def test_e007_accepts_subclasses_and_ignores_entries_that_do_not_import() -> Non
     assert middleware_messages(middleware) == []
 
 
-def test_middleware_checks_need_giosg_middleware() -> None:
-    assert middleware_messages([CSRF, "django.middleware.cache.UpdateCacheMiddleware"]) == []
+def test_without_giosg_middleware_the_only_message_says_to_add_it() -> None:
+    """W016: the tag works without it, silently without the queue, logout and login handling
+    and request.giosg; the order checks (E007, W008) are about it, so they say nothing."""
+    (message,) = middleware_messages([CSRF, "django.middleware.cache.UpdateCacheMiddleware"])
+    assert (message.id, message.level) == ("giosg.W016", WARNING)
+    assert GIOSG in message.msg and "request.giosg" in message.msg
+    assert f"'{GIOSG}'" in (message.hint or "") and AUTH in (message.hint or "")
+    assert middleware_messages([SESSION, AUTH, "tests.test_checks.ProjectGiosgMiddleware"]) == []
+
+
+class ProjectGiosgMiddleware(GiosgMiddleware):
+    """A project's own subclass: counts as GiosgMiddleware."""
+
+
+# --- templates ------------------------------------------------------------------------------
+
+REQUEST_PROCESSOR = "django.template.context_processors.request"
+
+
+def templates_messages(*engines: dict[str, Any]) -> list[CheckMessage]:
+    with override_settings(TEMPLATES=list(engines)):
+        return giosg_only(run_checks())
+
+
+def django_templates(*processors: str, **more: Any) -> dict[str, Any]:
+    backend = "django.template.backends.django.DjangoTemplates"
+    return {"BACKEND": backend, "OPTIONS": {"context_processors": list(processors)}, **more}
+
+
+def test_a_django_templates_backend_without_the_request_processor_is_a_warning() -> None:
+    """W017: the tag then never sees the request: no identity, no calls, silently."""
+    (message,) = templates_messages(
+        django_templates(REQUEST_PROCESSOR),
+        django_templates("django.contrib.auth.context_processors.auth", NAME="emails"),
+    )
+    assert (message.id, message.level) == ("giosg.W017", WARNING)
+    assert "'emails'" in message.msg and REQUEST_PROCESSOR in (message.hint or "")
+    (unnamed,) = templates_messages({"BACKEND": django_templates()["BACKEND"]})
+    assert unnamed.id == "giosg.W017" and "TEMPLATES[0]" in unnamed.msg
+
+
+def test_jinja2_and_a_backend_with_the_processor_need_nothing() -> None:
+    jinja2 = {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "OPTIONS": {"extensions": ["giosg_django.jinja2.GiosgExtension"]},
+    }
+    assert templates_messages(django_templates(REQUEST_PROCESSOR), jinja2) == []
+    assert templates_messages() == []  # no templates at all: no tag to render
 
 
 @pytest.mark.parametrize(
@@ -546,4 +593,5 @@ def test_the_sync_endpoint_missing_from_the_urlconf_is_a_warning() -> None:
     with override_settings(
         ROOT_URLCONF="tests.support.urls_without_sync", MIDDLEWARE=[SESSION, AUTH]
     ):
-        assert giosg_only(run_checks()) == []  # no GiosgMiddleware: no page client to serve
+        # No GiosgMiddleware: no page client to serve (W016 says to add the middleware).
+        assert [m.id for m in giosg_only(run_checks())] == ["giosg.W016"]

@@ -10,7 +10,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpResponse
 from django.test import AsyncClient, Client, RequestFactory
 
-from giosg_django.api import Giosg
+from giosg_django.api import Giosg, MiddlewareMissing
 from giosg_django.middleware import GiosgMiddleware
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.each_storage]
@@ -119,3 +119,26 @@ def test_auto_inject_switched_on_after_the_middleware_loaded_keeps_the_csp_nonce
     assert nonce is not None
     scripts = re.findall(r"<script[^>]*>(?:(?!</script>).)*_giosg", response.content.decode(), re.S)
     assert scripts and all(s.startswith(f'<script nonce="{nonce.group(1)}">') for s in scripts)
+
+
+def test_request_giosg_without_the_middleware_names_the_fix() -> None:
+    """A project that left GiosgMiddleware out (giosg.W016) gets, at the first request.giosg,
+    what to add where, not Python's bare "no attribute"; getattr() with a default and
+    hasattr() work as before."""
+    request = RequestFactory().get("/")
+    with pytest.raises(AttributeError, match=r"add 'giosg_django\.middleware\.GiosgMiddleware'"):
+        request.giosg  # noqa: B018
+    assert not hasattr(request, "giosg") and getattr(request, "giosg", None) is None
+    GiosgMiddleware(lambda request: HttpResponse())(request)
+    assert isinstance(request.giosg, Giosg)
+
+
+@pytest.mark.django_db
+def test_a_view_using_request_giosg_without_the_middleware(settings: Any) -> None:
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "giosg" not in m]
+    with pytest.raises(
+        MiddlewareMissing, match=r"settings\.MIDDLEWARE after 'django\.contrib\.auth"
+    ):
+        Client().get("/queue/g1/json/")
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "giosg_django.middleware.GiosgMiddleware"]
+    assert Client().get("/queue/g1/json/").status_code == 200

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.template import Context, Template, TemplateSyntaxError
 from django.test import RequestFactory, override_settings
 
+from giosg_django import render as render_module
 from giosg_django.js import CLIENT_GLOBAL, QUEUE
 from giosg_django.visit import start, visit_of
 
@@ -263,3 +264,28 @@ def test_the_calls_run_when_the_client_file_does_not_load(request_: Any, js_engi
     assert result.errors == []
     assert result.calls == [["goal", "matches", "g1"], ["visitor", "removeAll"]]
     assert js_engine.run(html).calls == result.calls  # as with the client
+
+
+@WITHOUT_RUNTIME
+def test_the_tag_without_a_request_warns_once_with_debug_on(caplog: Any, settings: Any) -> None:
+    """render_to_string() without request=: no identity and no call, which DEBUG says once,
+    with how to pass the request; without DEBUG, nothing is logged."""
+    render_module._WITHOUT_REQUEST.clear()
+    with caplog.at_level(logging.WARNING, logger="giosg_django"):
+        render("{% giosg_visitor %}")
+    assert caplog.records == []
+    settings.DEBUG = True
+    with caplog.at_level(logging.WARNING, logger="giosg_django"):
+        for _ in range(3):
+            assert render_to_string_without_request() == f"<script>{LOADER}</script>"
+        render("{% giosg_visitor cacheable %}")
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 2, messages  # once per tag
+    assert "{% giosg_visitor %} was rendered without the request" in messages[0]
+    assert "render_to_string(..., request=request)" in messages[0]
+    assert "{% giosg_visitor cacheable %}" in messages[1]
+    render_module._WITHOUT_REQUEST.clear()
+
+
+def render_to_string_without_request() -> str:
+    return Template("{% load giosg %}{% giosg_visitor %}").render(Context({}))
