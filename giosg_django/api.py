@@ -121,14 +121,24 @@ class MiddlewareMissing(AttributeError):
     ``AttributeError``, so ``getattr(request, "giosg", None)`` and ``hasattr`` still work."""
 
 
-class _WithoutMiddleware:
-    """``HttpRequest.giosg`` (set by ``apps.ready``): on a request the middleware saw, the
-    instance's own ``giosg`` is found first (this descriptor has no ``__set__``); on any other
-    the read fails with the fix in its message instead of Python's bare "no attribute"."""
+# Set in a request's __dict__ by GiosgMiddleware (``visit.attach``, or written out on its sync
+# path): the request is the middleware's, and its ``request.giosg`` is made on first use.
+MANAGED = "_giosg_managed"
+
+
+class _RequestGiosg:
+    """``HttpRequest.giosg`` (``install_request_giosg``). A request's own ``giosg``, in its
+    __dict__, is found first (this descriptor has no ``__set__``); this runs only when there
+    is none yet: on a request the middleware saw, ``request.giosg`` is made now and kept (most
+    requests never use it, and then cost nothing); on any other, the read fails with the fix
+    in its message instead of Python's bare "no attribute"."""
 
     def __get__(self, request: HttpRequest | None, owner: type | None = None) -> Any:
         if request is None:
             return self
+        if request.__dict__.get(MANAGED):
+            giosg = request.__dict__["giosg"] = Giosg(request)
+            return giosg
         raise MiddlewareMissing(
             "request.giosg is set by giosg_django.middleware.GiosgMiddleware, which did not "
             "see this request: add 'giosg_django.middleware.GiosgMiddleware' to "
@@ -140,10 +150,11 @@ class _WithoutMiddleware:
         )
 
 
-def explain_missing_middleware() -> None:
-    """Have ``request.giosg`` name the fix when the middleware did not run (once, at start)."""
+def install_request_giosg() -> None:
+    """``HttpRequest.giosg`` (see ``_RequestGiosg``), once: from ``apps.ready`` and from the
+    middleware (which may run for a project that left the app out of INSTALLED_APPS)."""
     if "giosg" not in HttpRequest.__dict__:
-        HttpRequest.giosg = _WithoutMiddleware()  # type: ignore[attr-defined]
+        HttpRequest.giosg = _RequestGiosg()  # type: ignore[attr-defined]
 
 
 class GiosgHttpRequest(HttpRequest):

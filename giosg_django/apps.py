@@ -10,6 +10,6 @@ class GiosgDjangoConfig(AppConfig):
     def ready(self) -> None:
         # Importing these registers the system checks and connects the login/logout receivers.
         from . import checks, receivers  # noqa: F401
-        from .api import explain_missing_middleware
+        from .api import install_request_giosg
 
-        explain_missing_middleware()
+        install_request_giosg()  # request.giosg: made on first use, or says what is missing

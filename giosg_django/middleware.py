@@ -1,9 +1,9 @@
-"""``GiosgMiddleware``: sets ``request.giosg`` (its ``Visit`` is made on first use), loads what
-waits for the visitor (its session reads hidden: ``quiet_session``), and once the view has
-answered has the response's giosg work done: the htmx header or the auto-inject, the ends of a
-sign-in, the cache headers, the calls that must wait stored back, the sync hint. It
+"""``GiosgMiddleware``: makes ``request.giosg`` work (made on first use, with its ``Visit``),
+loads what waits for the visitor (its session reads hidden: ``quiet_session``), and once the
+view has answered has the response's giosg work done: the htmx header or the auto-inject, the
+ends of a sign-in, the cache headers, the calls that must wait stored back, the sync hint. It
 orchestrates only: each step lives in the module named after it. A quiet visitor
-(``lifecycle.is_quiet``) whose request used nothing of giosg costs one small object.
+(``lifecycle.is_quiet``) whose request used nothing of giosg costs a flag on the request.
 
 ``__call__`` and ``__acall__`` share the synchronous helpers, as django-browser-reload's
 ``maybe_inject``; the async path awaits only the store and the user, and runs in a thread a
@@ -21,6 +21,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.http import HttpRequest, HttpResponseBase
 
 from . import htmx, inject, lifecycle, quiet_session, shared_cache, sync
+from .api import MANAGED, install_request_giosg
 from .calls import Call
 from .conf import get_config
 from .faults import contained
@@ -38,6 +39,7 @@ class GiosgMiddleware:
         | Callable[[HttpRequest], Awaitable[HttpResponseBase]],
     ) -> None:
         self.get_response = get_response
+        install_request_giosg()
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
             markcoroutinefunction(self)
@@ -47,15 +49,17 @@ class GiosgMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.async_mode:
             return self.__acall__(request)
-        giosg = attach(request)
+        # The request is the middleware's: request.giosg is made on first use (api), most
+        # requests never use it. (visit.attach, written out: this runs on every request.)
+        request.__dict__[MANAGED] = True
         if not lifecycle.is_quiet(request):
-            started = giosg._visit
+            started = request.giosg._visit  # type: ignore[attr-defined]
             with quiet_session.reads(request):
                 # Load what waits now: login() and logout() flush the session during the view.
                 started.load(get_storage())
                 lifecycle.at_request_start(request, started, getattr(request, "user", None))
         response: HttpResponseBase = self.get_response(request)  # type: ignore[assignment]
-        visit = response_visit(request, giosg)
+        visit = response_visit(request)
         if visit is None:
             return response
         step = render_step(request, visit, response)
@@ -84,7 +88,7 @@ class GiosgMiddleware:
             else:
                 start_step()
         response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
-        if response_visit(request, giosg) is None:
+        if response_visit(request) is None:
             return response
         step = render_step(request, visit, response)
         if step is not None:

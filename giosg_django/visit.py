@@ -24,11 +24,11 @@ from typing import Any, NamedTuple
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponseBase
 
-from .api import Giosg
+from .api import MANAGED, Giosg
 from .calls import Call
 from .caps import stored_size
 from .conf import get_config
-from .storage import Loaded, PendingStorage, keyed_session
+from .storage import Loaded, PendingStorage
 
 # What a render records of each giosg call it sends, a plain tuple (cheap on every page): the
 # debug panel's report reads it.
@@ -230,7 +230,9 @@ class Visit:
 
 
 def attach(request: HttpRequest) -> Giosg:
-    """Set ``request.giosg``, the public API; its visit is made on first use."""
+    """Make ``request`` the middleware's, with ``request.giosg``, the public API, set now (its
+    visit is made on first use)."""
+    request.__dict__[MANAGED] = True
     giosg = request.giosg = Giosg(request)  # type: ignore[attr-defined]
     return giosg
 
@@ -240,19 +242,20 @@ def start(request: HttpRequest) -> Visit:
     return attach(request)._visit
 
 
-def response_visit(request: HttpRequest, giosg: Giosg) -> Visit | None:
+def response_visit(request: HttpRequest) -> Visit | None:
     """After the view: the visit whose response has giosg work to do; ``None`` when the
     visitor was quiet (``lifecycle.is_quiet``), nothing used giosg during the request (no
     render, no call queued, no login() or logout(), whose receivers queue calls), no page is
     auto-injected and the view made no session (one signed in without login() gets the
     visitor cookie now): the response is then left as the view made it."""
-    if (
-        giosg._started is None
-        and not get_config()["AUTO_INJECT"]
-        and keyed_session(request) is None
-    ):
-        return None
-    return giosg._visit
+    giosg = request.__dict__.get("giosg")  # never made here when nothing used it
+    started = giosg._started if isinstance(giosg, Giosg) else None
+    if started is None and not get_config()["AUTO_INJECT"]:
+        # keyed_session(), written out: asked after every request, an anonymous one's included.
+        session = getattr(request, "session", None)
+        if session is None or session.session_key is None:
+            return None
+    return started if started is not None else visit_of(request)
 
 
 def visit_of(request: Any) -> Visit | None:

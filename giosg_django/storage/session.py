@@ -45,7 +45,9 @@ class SessionStorage(PendingStorage):
     """
 
     def may_hold(self, request: HttpRequest) -> bool:
-        return keyed_session(request) is not None
+        # keyed_session(), written out: asked on every request, an anonymous one's included.
+        session = getattr(request, "session", None)
+        return session is not None and session.session_key is not None
 
     def load(self, request: HttpRequest) -> Loaded:
         session = keyed_session(request)
