@@ -22,8 +22,8 @@ $(JS_STAMP): tests/js/package.json tests/js/package-lock.json
 		cd tests/js && npm ci --silent --no-audit --no-fund && touch node_modules/.installed; \
 	else echo "npm not found: the htmx browser tests will say how to install it" >&2; fi
 
-# The page client as pages load it: terser's output of giosg.js (commit both; a test checks
-# that giosg.min.js is what this makes of giosg.js now).
+# The page client as pages carry it inline: terser's output of giosg.js (commit both; a test
+# checks that giosg.min.js is what this makes of giosg.js now).
 CLIENT_DIR := giosg_django/static/giosg_django
 client: $(JS_STAMP)
 	cd tests/js && npm run --silent minify > ../../$(CLIENT_DIR)/giosg.min.js

@@ -67,9 +67,9 @@ def calls(statements: Iterable[str]) -> str:
 
 
 # The page client (window.giosgDjango), a real file: static/giosg_django/giosg.js, the source
-# (its NAMES are read from it). Pages load giosg.min.js, terser's output of it, half the bytes
-# (``make client`` makes it; a test checks that it is current), from the static files; the few
-# that cannot (the logout notice, Turbo's head, a page waiting for consent) carry it inline.
+# (its NAMES are read from it). Pages carry giosg.min.js inline: terser's output of it, half
+# the bytes, which every page otherwise copies several times (``make client`` makes it; a test
+# checks that it is current).
 _STATIC = resources.files("giosg_django").joinpath("static/giosg_django")
 CLIENT_SOURCE = _STATIC.joinpath("giosg.js").read_text("utf-8")
 
@@ -124,27 +124,15 @@ def with_render_time(start: str, render_time_ms: int, sync: str = "", **more: An
     return start + str(render_time_ms) + tail + "});"
 
 
-# The page client, if it runs: a page loads it from its static file, which may fail to load
-# (a site that serves no static files); the page's own calls must run all the same. Through
-# ``window``, as the client defines it there: a bare name that is not defined throws.
-_CLIENT_IF_RUNNING = f"(window.{CLIENT_GLOBAL}||{{}})"
-
-
 def unless_stale(statements: str) -> str:
     """Run ``statements`` only if no logout happened since the page was rendered (a page shown
     again from the HTTP cache after a logout runs the logout calls instead)."""
-    return (
-        f"if({_CLIENT_IF_RUNNING}.stale&&{CLIENT_GLOBAL}.stale()){CLIENT_GLOBAL}.out();else{{"
-        + statements
-        + "}"
-    )
+    return f"if({CLIENT_GLOBAL}.stale()){CLIENT_GLOBAL}.out();else{{" + statements + "}"
 
 
 def marker(module: str, method: str, args: Sequence[Any]) -> str:
-    """A giosg_django marker as a statement for the page client (none without it)."""
-    return (
-        f"{_CLIENT_IF_RUNNING}.run&&{CLIENT_GLOBAL}.run([" + dumps([module, method, *args]) + "]);"
-    )
+    """A giosg_django marker as a statement for the page client."""
+    return CLIENT_GLOBAL + ".run([" + dumps([module, method, *args]) + "]);"
 
 
 @functools.lru_cache(maxsize=64)

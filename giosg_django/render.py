@@ -17,12 +17,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.http import HttpRequest
 from django.templatetags.static import static
-from django.utils.html import escape, format_html
-from django.utils.safestring import SafeString
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from . import calls, js, shared_cache, sync
 from .calls import IDENTITY_CHANGED, MARKER_MODULE
@@ -33,9 +31,6 @@ from .faults import contained, logger
 from .htmx import is_htmx
 from .identity import identity_calls, is_signed_in, logout_calls
 from .visit import Sent, Visit, visit_for_render
-
-# The page client as pages load it (the readable file is giosg.js; ``make client`` makes this).
-CLIENT_FILE = "giosg_django/giosg.min.js"
 
 DJANGO_GET_NONCE: Callable[[HttpRequest], Any] | None
 try:  # Django 6's own CSP middleware, as it stores the request's nonce.
@@ -57,14 +52,10 @@ def csp_nonce(request: HttpRequest | None) -> str | None:
 
 
 def script(js_text: str, request: HttpRequest | None) -> SafeString:
-    return SafeString(_element(js_text, csp_nonce(request)))
-
-
-def _element(js_text: str, nonce: str | None) -> str:
-    """An inline ``<script>`` of ``js_text`` (built by giosg_django.js: safe inside one)."""
+    nonce = csp_nonce(request)
     if nonce:
-        return f'<script nonce="{escape(nonce)}">{js_text}</script>'
-    return f"<script>{js_text}</script>"
+        return format_html('<script nonce="{}">{}</script>', nonce, mark_safe(js_text))
+    return SafeString(f"<script>{js_text}</script>")  # js_text is built by giosg_django.js
 
 
 def client_js(visit: Visit | None, request: HttpRequest | None, config: GiosgSettings) -> str:
@@ -79,69 +70,6 @@ def client_js(visit: Visit | None, request: HttpRequest | None, config: GiosgSet
         visit.client_rendered = True
     start = config.derived(_client_start)
     return js.with_render_time(start, int(time.time() * 1000), sync_data)
-
-
-def client_element(
-    visit: Visit | None, request: HttpRequest | None, config: GiosgSettings, nonce: str | None
-) -> str:
-    """The page client for ``{% giosg_visitor %}``, once per response: the static file as
-    ``<script src>`` (the browser keeps it; no page carries its 4.6 kB), with this page's data
-    in ``data-giosg-django``, which it reads as it starts. When the file's URL cannot be had
-    (a manifest storage without ``collectstatic``), the client inline, as other pages get it."""
-    sync_data = sync.client_data(request)
-    if not sync_data and not has_client(config):
-        return ""
-    if visit is not None:
-        if visit.client_rendered:
-            return ""
-        visit.client_rendered = True
-    url = client_url(request)
-    now = int(time.time() * 1000)
-    if url is None:
-        return _element(js.with_render_time(config.derived(_client_start), now, sync_data), nonce)
-    start = _client_element_start(url, config.derived(_logout_data_json))
-    # js.dumps escaped every <, > and & in the data: only the quotes remain for the attribute.
-    data = str(now) + sync_data.replace('"', "&quot;") + '}"'
-    if nonce:
-        return f'{start}{data} nonce="{escape(nonce)}"></script>'
-    return start + data + "></script>"
-
-
-def _logout_data_json(config: GiosgSettings) -> str:
-    return js.dumps(config.derived(_logout_data))
-
-
-@functools.lru_cache(maxsize=64)
-def _client_element_start(url: str, logout_data: str) -> str:
-    """The client element up to the page's render time: the same for every page."""
-    data = '{"logoutCalls":' + logout_data + ',"renderedAt":'
-    return f'<script src="{escape(url)}" data-giosg-django="' + data.replace('"', "&quot;")
-
-
-def client_url(request: HttpRequest | None) -> str | None:
-    """The page client's URL (``static()``), ``None`` when it fails (reported)."""
-    script_name = "" if request is None else request.META.get("SCRIPT_NAME", "")
-    return _client_url(script_name)
-
-
-@functools.lru_cache(maxsize=16)
-def _client_url(script_name: str) -> str | None:
-    # static() builds the URL from STATIC_URL (with the request's script prefix when it is
-    # relative) and the static files storage: asked on every page, cached per prefix, cleared
-    # when a test overrides those settings. A failure is not cached: reported on each render.
-    with _CLIENT_URL_FAILED:
-        return static(CLIENT_FILE)
-    _client_url.cache_clear()
-    return None
-
-
-_CLIENT_URL_FAILED = contained("the URL of the page client %s (is collectstatic run?)", CLIENT_FILE)
-
-
-@receiver(setting_changed, dispatch_uid="giosg_django.render.static_changed")
-def _static_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting in ("STATIC_URL", "STORAGES", "STATICFILES_STORAGE", "FORCE_SCRIPT_NAME"):
-        _client_url.cache_clear()
 
 
 def _client_start(config: GiosgSettings) -> str:
@@ -257,8 +185,7 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
     ):
         return _turbo_script(visit, request, config)
     loader = loader_js(visit, request, config)
-    nonce = csp_nonce(request)
-    client = client_element(visit, request, config, nonce)
+    client = client_js(visit, request, config)
     batch = visit.batch() if visit is not None else []
     replace = IDENTITY_CHANGED in batch
     statements = []
@@ -278,12 +205,11 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
     if body and config["CROSS_TAB_LOGOUT"]:
         body = js.unless_stale(body)
     # The loader defines giosg's queue; without it, the queue is defined first.
-    queue = js.QUEUE if not loader and body else ""
-    text = loader + queue + body
-    if not text and not client:
+    queue = js.QUEUE if not loader and (client or body) else ""
+    text = loader + queue + client + body
+    if not text:
         return SafeString()
-    # The client element first: it runs before the calls, and may find the page stale.
-    html = SafeString(client + _element(text, nonce)) if text else SafeString(client)
+    html = script(text, request)
     if visit is not None and (batch or body):
         visit.rendered(html, len(batch), sent)
     return html
@@ -323,10 +249,19 @@ def giosg_visitor_cacheable(request: HttpRequest | None) -> SafeString:
     url = sync.sync_url(request)
     if url is not None:
         data["sync"] = {**sync.csrf_names(), "url": url, "seen": 0}  # (the client's own)
-    client = client_url(request)
+    client = None
+    with _CLIENT_URL_FAILED:  # a manifest storage before collectstatic raises
+        client = static(CLIENT_FILE)
     if client is None:
         return SafeString()  # reported: nothing of giosg works on this page without it
     return format_html('<script src="{}" data-giosg-django="{}"></script>', client, js.dumps(data))
+
+
+_CLIENT_URL_FAILED = contained("the URL of the page client (is collectstatic run?)")
+
+
+# The page client that pages the same for everyone load (the readable file is giosg.js).
+CLIENT_FILE = "giosg_django/giosg.min.js"
 
 
 def _waiting_for_consent(request: HttpRequest | None, config: GiosgSettings) -> SafeString:

@@ -14,8 +14,6 @@ from django.urls import reverse
 
 from giosg_django.sync import HINT_COOKIE
 
-from .support.jsengine import page_client_data
-
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.each_storage,
@@ -154,13 +152,11 @@ def test_without_the_endpoint_routed_no_hint_and_no_sync_data(client: Client) ->
 def test_pages_carry_what_the_client_needs_to_sync(client: Client) -> None:
     client.get("/queue/a/json/")
     hint = client.cookies[HINT_COOKIE].value
-    data = page_client_data(client.get("/page/").content.decode())
-    assert data["sync"] == {
-        "url": "/giosg/sync/",
-        "csrfCookie": "csrftoken",
-        "csrfHeader": "X-CSRFTOKEN",  # from CSRF_HEADER_NAME (case does not matter)
-        "seen": int(hint),
-    }
+    body = client.get("/page/").content.decode()
+    assert (
+        '"sync":{"url":"/giosg/sync/","csrfCookie":"csrftoken","csrfHeader":"X-CSRFTOKEN",'
+        f'"seen":{hint}}}' in body  # the header from CSRF_HEADER_NAME (case does not matter)
+    )
 
 
 def test_a_page_waiting_for_consent_carries_the_client_and_nothing_for_giosg(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
-import time
 from typing import Any
 
 import pytest
@@ -13,10 +11,8 @@ from django.template import Context, Template, TemplateSyntaxError
 from django.test import RequestFactory, override_settings
 
 from giosg_django import render as render_module
-from giosg_django.js import CLIENT_GLOBAL, QUEUE
+from giosg_django.js import QUEUE
 from giosg_django.visit import start, visit_of
-
-from .support.jsengine import page_client_data
 
 LOADER = (
     "(function(w,t,f){var s='script',o='_giosg',h=\"https://service.giosg.test\","
@@ -206,64 +202,21 @@ def test_the_csp_nonce_is_on_every_script(request_: Any) -> None:
     request_.giosg.goal.matches("g1")
     html = render('{% giosg_script %}{% giosg_visitor %}{% giosg_call "chat.hide" %}', request_)
     assert html.count('<script nonce="n0nce">') == 3
-    # {% giosg_visitor %}'s page client too, from its static file
-    assert html.count(' nonce="n0nce"></script>') == 1
-    assert html.count("<script") == 4
+    assert html.count("<script") == 3
 
 
-# --- the page client: a static file the browser keeps -------------------------------------------
-
-
-def test_the_page_client_comes_from_its_static_file_with_the_pages_data(request_: Any) -> None:
-    request_.giosg.goal.matches("g1")
-    before = int(time.time() * 1000)
-    html = render("{% giosg_visitor %}", request_)
-    element, rest = html.split("</script>", 1)
-    assert element.startswith('<script src="/static/giosg_django/giosg.min.js" data-giosg-django=')
-    data = page_client_data(html)
-    assert data["logoutCalls"] == [["chat", "close", {"hide": True}], ["visitor", "removeAll"]]
-    assert before <= data["renderedAt"] <= int(time.time() * 1000)
-    # Then the loader and the calls, inline, guarded by the client's stale-page check.
-    assert rest.startswith(f"<script>{LOADER}if(")
-    assert rest.endswith('_giosg("goal","matches","g1");}</script>')
-    # Once per response.
-    request_.giosg.goal.matches("g2")
-    assert "data-giosg-django" not in render("{% giosg_visitor %}", request_)
-
-
-def test_without_the_client_files_url_the_page_carries_the_client_inline(
+def test_a_cacheable_page_without_the_client_files_url_renders_nothing(
     request_: Any, caplog: Any, settings: Any, tmp_path: Any
 ) -> None:
-    """A manifest storage before ``collectstatic`` has no URL for the file: reported, and the
-    page gets the client inline, so nothing it does is lost."""
+    """A manifest storage before ``collectstatic`` has no URL for the client: reported, and
+    the page renders without giosg instead of failing."""
     settings.DEBUG = False
     settings.STATIC_ROOT = str(tmp_path)
     manifest = "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": manifest}}
-    request_.giosg.goal.matches("g1")
     with caplog.at_level(logging.ERROR, logger="giosg_django"):
-        html = render("{% giosg_visitor %}", request_)
-    assert "<script src=" not in html and page_client_data(html) is None
-    assert f"{CLIENT_GLOBAL}.start(" in html and html.count("<script") == 2
+        assert render("<p>{% giosg_visitor cacheable %}</p>", request_) == "<p></p>"
     assert "collectstatic" in caplog.text
-    # A cacheable page cannot carry it (its bytes are the same for all): it renders nothing.
-    with caplog.at_level(logging.ERROR, logger="giosg_django"):
-        assert render("{% giosg_visitor cacheable %}", request_) == ""
-
-
-def test_the_calls_run_when_the_client_file_does_not_load(request_: Any, js_engine: Any) -> None:
-    """A site that serves no static files: the page's calls and identity reach giosg all the
-    same (the client's parts, cross-tab logout and the sync, are missing)."""
-    request_.giosg.goal.matches("g1")
-    with override_settings(GIOSG={**settings.GIOSG, "HTMX": True}):
-        request_.giosg.visitor.remove_all()
-        html = render("{% giosg_visitor %}", request_)
-    without_client = re.sub(r'<script src="[^"]*" data-giosg-django="[^"]*"></script>', "", html)
-    assert without_client != html and "<script src=" not in without_client
-    result = js_engine.run(without_client)
-    assert result.errors == []
-    assert result.calls == [["goal", "matches", "g1"], ["visitor", "removeAll"]]
-    assert js_engine.run(html).calls == result.calls  # as with the client
 
 
 @WITHOUT_RUNTIME

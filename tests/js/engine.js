@@ -1,7 +1,6 @@
 // Runs a page's inline scripts in Node's vm, the way a browser would run them one after the
 // other in one global object, and reports what giosg's queue `window._giosg._e` received.
 // Protocol: one JSON request per stdin line ({"scripts": [...]}), one JSON answer per line.
-// A page's client loaded from its static file comes as {code, attrs} (tests/support/jsengine.py).
 "use strict";
 const vm = require("vm");
 const readline = require("readline");
@@ -40,20 +39,8 @@ function run(scripts, initialStorage) {
     }
   }
   Document.prototype.addEventListener = listen("document");
-  // The <script> running now (a page's client reads its data-* attribute), as in a browser.
-  class Element {
-    constructor(attrs) {
-      this.attrs = attrs || {};
-    }
-    getAttribute(name) {
-      return Object.prototype.hasOwnProperty.call(this.attrs, name) ? this.attrs[name] : null;
-    }
-  }
-  let current = null;
-  Object.defineProperty(Document.prototype, "currentScript", { get: () => current });
   const sandbox = {
     Document,
-    Element,
     document: new Document(),
     localStorage: {
       getItem: (key) => (storage.has(key) ? storage.get(key) : null),
@@ -66,16 +53,12 @@ function run(scripts, initialStorage) {
   context.addEventListener = listen("window");
   context.__fire = (key, event) => (handlers.get(key) || []).forEach((handler) => handler(event));
   const errors = [];
-  // Each script: its text, or {code, attrs} for one whose element the script may read.
-  for (const script of scripts) {
-    const code = typeof script === "string" ? script : script.code;
-    current = new Element(typeof script === "string" ? {} : script.attrs);
+  for (const code of scripts) {
     try {
       new vm.Script(code).runInContext(context, { timeout: 2000 });
     } catch (err) {
       errors.push(String(err && err.message ? err.name + ": " + err.message : err));
     }
-    current = null;
   }
   const giosg = context._giosg;
   const queue = giosg && giosg._e ? Array.from(giosg._e, (args) => Array.from(args, encodeArg)) : null;

@@ -70,34 +70,6 @@ def inline_scripts(html: str) -> list[dict[str, Any]]:
     return parser.scripts
 
 
-# The page client as the static files serve it (``{% giosg_visitor %}`` loads it from there).
-CLIENT_FILE = Path(__file__).parent.parent.parent / "giosg_django/static/giosg_django/giosg.min.js"
-
-
-def is_client(script: dict[str, Any]) -> bool:
-    """Whether a ``<script>`` loads giosg_django's page client from its static file."""
-    src = script["attrs"].get("src")
-    return isinstance(src, str) and src.split("?")[0].endswith("/giosg_django/giosg.min.js")
-
-
-def page_client_data(html: str) -> Any:
-    """The data a page passes its client (the ``data-giosg-django`` of the element that
-    loads it), ``None`` without one."""
-    found = [s for s in inline_scripts(html) if is_client(s)]
-    assert len(found) <= 1, "the page client twice"
-    return json.loads(found[0]["attrs"]["data-giosg-django"]) if found else None
-
-
-def _runs(script: dict[str, Any]) -> bool:
-    return "src" not in script["attrs"] or is_client(script)
-
-
-def _code(script: dict[str, Any]) -> str | dict[str, Any]:
-    if is_client(script):
-        return {"code": CLIENT_FILE.read_text("utf-8"), "attrs": script["attrs"]}
-    return str(script["text"])
-
-
 @dataclass
 class EngineResult:
     calls: list[list[Any]] | None
@@ -128,7 +100,7 @@ class NodeEngine:
         self._lock = threading.Lock()
 
     def run_scripts(
-        self, scripts: list[str | dict[str, Any]], storage: dict[str, str] | None = None
+        self, scripts: list[str], storage: dict[str, str] | None = None
     ) -> dict[str, Any]:
         assert self._process.stdin and self._process.stdout
         # ensure_ascii keeps lone surrogates as \\udXXX escapes that JSON.parse restores.
@@ -145,11 +117,10 @@ class NodeEngine:
         return data
 
     def run(self, html: str, storage: dict[str, str] | None = None) -> EngineResult:
-        """Run every inline script of ``html`` in page order, and giosg_django's page client
-        where the page loads it from its static file (with its attributes, which it reads),
-        with ``storage`` as the page's localStorage. Other ``src`` scripts are not loaded."""
-        scripts = [s for s in inline_scripts(html) if _runs(s)]
-        data = self.run_scripts([_code(s) for s in scripts], storage)
+        """Run every inline script of ``html`` (those without ``src``) in page order, with
+        ``storage`` as the page's localStorage."""
+        scripts = [s for s in inline_scripts(html) if "src" not in s["attrs"]]
+        data = self.run_scripts([s["text"] for s in scripts], storage)
         calls = None
         if data["calls"] is not None:
             calls = [[_decode(arg) for arg in args] for args in data["calls"]]

@@ -9,7 +9,6 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import override_settings
 
@@ -26,13 +25,12 @@ class _QuietHandler(WSGIRequestHandler):
 @contextmanager
 def wsgi_server(**overrides: Any) -> Iterator[str]:
     """Serve the test project with ``overrides`` applied (middleware included) on a free
-    loopback port, its static files too (as runserver and the live server do: the page client
-    is one); yields the base URL."""
+    loopback port; yields the base URL."""
     with override_settings(**overrides):
         server = make_server(
             "127.0.0.1",
             0,
-            StaticFilesHandler(WSGIHandler()),
+            WSGIHandler(),
             server_class=_ThreadingServer,
             handler_class=_QuietHandler,
         )
