@@ -19,8 +19,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.templatetags.static import static
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString
 
 from . import calls, js, shared_cache, sync
 from .calls import IDENTITY_CHANGED, MARKER_MODULE
@@ -52,24 +52,35 @@ def csp_nonce(request: HttpRequest | None) -> str | None:
 
 
 def script(js_text: str, request: HttpRequest | None) -> SafeString:
+    """An inline ``<script>`` of ``js_text`` (built by giosg_django.js: safe inside one)."""
+    return SafeString(_script_start(request) + js_text + "</script>")
+
+
+def _script_start(request: HttpRequest | None) -> str:
+    """``<script>``, with the request's CSP nonce when it has one."""
     nonce = csp_nonce(request)
-    if nonce:
-        return format_html('<script nonce="{}">{}</script>', nonce, mark_safe(js_text))
-    return SafeString(f"<script>{js_text}</script>")  # js_text is built by giosg_django.js
+    return f'<script nonce="{escape(nonce)}">' if nonce else "<script>"
 
 
 def client_js(visit: Visit | None, request: HttpRequest | None, config: GiosgSettings) -> str:
     """The page client (htmx delivery, cross-tab logout, the sync endpoint), once per
     response."""
+    return "".join(client_parts(visit, request, config))
+
+
+def client_parts(
+    visit: Visit | None, request: HttpRequest | None, config: GiosgSettings
+) -> tuple[str, ...]:
+    """``client_js`` in parts (none: no client), for the page's script to join once."""
     sync_data = sync.client_data(request)
     if not sync_data and not has_client(config):
-        return ""
+        return ()
     if visit is not None:
         if visit.client_rendered:
-            return ""
+            return ()
         visit.client_rendered = True
     start = config.derived(_client_start)
-    return js.with_render_time(start, int(time.time() * 1000), sync_data)
+    return js.render_time_parts(start, int(time.time() * 1000), sync_data)
 
 
 def _client_start(config: GiosgSettings) -> str:
@@ -167,6 +178,13 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
     waiting for this visitor in order, then the signed-in user's identity. The middleware drops
     the waiting calls from storage once the response carrying them is sent. On an htmx
     request it renders nothing: the middleware delivers the calls in the HX-Trigger header."""
+    return SafeString(visitor_html(request))
+
+
+def visitor_html(request: HttpRequest | None) -> str:
+    """``giosg_visitor``'s HTML as a plain ``str``, for the Django tag: a template node's
+    output is never escaped, and a SafeString of it would copy the page's largest text once
+    more on every page."""
     config = get_config()
     if request is None:
         without_request("{% giosg_visitor %}")
@@ -185,7 +203,7 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
     ):
         return _turbo_script(visit, request, config)
     loader = loader_js(visit, request, config)
-    client = client_js(visit, request, config)
+    client = client_parts(visit, request, config)
     batch = visit.batch() if visit is not None else []
     replace = IDENTITY_CHANGED in batch
     statements = []
@@ -204,12 +222,12 @@ def giosg_visitor(request: HttpRequest | None) -> SafeString:
         shared_cache.keep_out(request)
     if body and config["CROSS_TAB_LOGOUT"]:
         body = js.unless_stale(body)
+    if not (loader or client or body):
+        return ""
     # The loader defines giosg's queue; without it, the queue is defined first.
-    queue = js.QUEUE if not loader and (client or body) else ""
-    text = loader + queue + client + body
-    if not text:
-        return SafeString()
-    html = script(text, request)
+    queue = "" if loader else js.QUEUE
+    # One join: the client (4.6 kB) is copied into the page's script once.
+    html = "".join((_script_start(request), loader, queue, *client, body, "</script>"))
     if visit is not None and (batch or body):
         visit.rendered(html, len(batch), sent)
     return html

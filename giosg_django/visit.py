@@ -261,13 +261,18 @@ def response_visit(request: HttpRequest) -> Visit | None:
 def visit_of(request: Any) -> Visit | None:
     """The visit of a request the middleware saw (made now if nothing needed it yet), else
     ``None``."""
-    giosg = getattr(request, "giosg", None)
+    # The request's own attributes, not getattr(request, "giosg"): on a request the middleware
+    # did not see, that raises (``api.MiddlewareMissing``), which costs more than a render.
+    own = getattr(request, "__dict__", {})
+    giosg = own.get("giosg")
+    if giosg is None and own.get(MANAGED):
+        giosg = request.giosg  # made now
     return giosg._visit if isinstance(giosg, Giosg) else None
 
 
 def started_visit(request: Any) -> Visit | None:
     """The request's visit if something made one already (never makes one)."""
-    giosg = getattr(request, "giosg", None)
+    giosg = getattr(request, "__dict__", {}).get("giosg")
     return giosg._started if isinstance(giosg, Giosg) else None
 
 

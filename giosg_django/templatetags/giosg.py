@@ -20,7 +20,7 @@ class RequestNode(template.Node):
     """A tag without arguments that renders ``function(request)``. (A plain Node: it is on
     every page, and simple_tag's argument handling costs more than the call itself.)"""
 
-    def __init__(self, function: Callable[[Any], SafeString]) -> None:
+    def __init__(self, function: Callable[[Any], str]) -> None:
         self.function = function
 
     def render(self, context: Context) -> str:
@@ -51,7 +51,7 @@ def giosg_visitor(parser: Parser, token: Token) -> RequestNode:
         raise template.TemplateSyntaxError(
             f"{bits[0]} takes no argument but the word cacheable, not {' '.join(bits[1:])!r}"
         )
-    return RequestNode(render.giosg_visitor)
+    return RequestNode(render.visitor_html)  # (a node's output is never escaped)
 
 
 class GiosgCallNode(template.Node):
