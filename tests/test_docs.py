@@ -53,6 +53,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -274,13 +275,46 @@ def test_every_block_has_a_marker() -> None:
     assert not wrong, f"markers that say nothing runnable (a skip needs its reason): {wrong}"
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
-def test_page_blocks_run(page: Path, projects: dict[str, Path]) -> None:
-    if page == GETTING_STARTED:
-        return  # it ran in the fixture, which fails when one of its blocks does
+def run_page_in_copy(page: Path, projects: dict[str, Path]) -> list[Block]:
     start = projects["fresh"] if page in FRESH_PAGES else projects["started"]
     project = projects["base"] / str(page.relative_to(ROOT)).replace("/", "_")
     if project.exists():
         shutil.rmtree(project)
     shutil.copytree(start, project)
-    run_page(page, project)
+    return run_page(page, project)
+
+
+@pytest.fixture(scope="session")
+def page_outcomes(
+    request: pytest.FixtureRequest, projects: dict[str, Path]
+) -> dict[Path, list[Block] | BaseException]:
+    """Runs the selected pages side by side (each in its own copy of the project: most of the
+    time is Django starting in a subprocess), keeping what each raised for its own test."""
+    selected = {
+        item.callspec.params["page"]
+        for item in request.session.items
+        if isinstance(item, pytest.Function)
+        and hasattr(item, "callspec")
+        and "page" in item.callspec.params
+    }
+    pages = [page for page in PAGES if page in selected and page != GETTING_STARTED]
+
+    def outcome(page: Path) -> list[Block] | BaseException:
+        try:
+            return run_page_in_copy(page, projects)
+        except BaseException as error:  # pytest.fail's exception is a BaseException
+            return error
+
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
+        return dict(zip(pages, pool.map(outcome, pages), strict=True))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
+def test_page_blocks_run(
+    page: Path, page_outcomes: dict[Path, list[Block] | BaseException]
+) -> None:
+    if page == GETTING_STARTED:
+        return  # it ran in the fixture ``projects``, which fails when one of its blocks does
+    outcome = page_outcomes[page]
+    if isinstance(outcome, BaseException):
+        raise outcome
