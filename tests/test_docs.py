@@ -318,3 +318,14 @@ def test_page_blocks_run(
     outcome = page_outcomes[page]
     if isinstance(outcome, BaseException):
         raise outcome
+
+
+def test_every_check_and_setting_is_documented() -> None:
+    """The checks page has every id of checks.py's table, the settings page every key."""
+    from giosg_django import checks, conf
+
+    ids = set(re.findall(r"giosg\.[EW]\d{3}", checks.__doc__ or ""))
+    page = (ROOT / "docs" / "checks.md").read_text()
+    assert ids and not {id for id in ids if f"| `{id}` |" not in page}
+    settings_page = (ROOT / "docs" / "settings.md").read_text()
+    assert not [key for key in conf.DEFAULTS if f"| `{key}` |" not in settings_page]
