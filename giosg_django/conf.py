@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -27,6 +27,9 @@ from django.views.decorators.debug import sensitive_variables
 
 from . import signing
 from .signing import MASK, SigningKey
+
+if TYPE_CHECKING:
+    from .storage.base import PendingStorage
 
 T = TypeVar("T")
 
@@ -153,6 +156,14 @@ class GiosgSettings(dict[str, Any]):
         except KeyError:
             value = self._derived[make] = make(self)
             return value
+
+    # The store PENDING_STORAGE names, made once per settings (``storage.get_storage``). A
+    # cached property: asked on every request, it is then an attribute read, not a call.
+    @functools.cached_property
+    def storage(self) -> PendingStorage:
+        from .storage.base import make_storage
+
+        return make_storage(self)
 
     def call_hook(self, key: str, request: HttpRequest) -> Any:
         """Call a dotted-path/callable key with the request, or return a constant as is."""

@@ -12,7 +12,6 @@ from django.http import HttpRequest, HttpResponseBase
 from . import cross_tab, inject, visitor_cookie
 from .conf import get_config
 from .faults import contained
-from .storage import get_storage
 from .visit import Visit
 
 # Made once (``contained`` holds no state of its own): both run on every request.
@@ -45,7 +44,9 @@ def end_calls_project_code(request: HttpRequest) -> bool:
 def is_quiet(request: HttpRequest) -> bool:
     """A visitor with nothing stored and no sign-in to watch (anonymous, and never signed in
     in this browser): most requests, which then skip every giosg step but the view's own."""
-    return not get_storage().may_hold(request) and not visitor_cookie.is_present(request)
+    # get_config().storage is get_storage(), one call less on every request.
+    storage = get_config().storage
+    return not storage.may_hold(request) and not visitor_cookie.is_present(request)
 
 
 def at_request_start(request: HttpRequest, visit: Visit, user: Any) -> None:

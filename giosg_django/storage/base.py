@@ -112,10 +112,10 @@ def encode(calls: Sequence[Call]) -> list[list[Any]]:
 
 def get_storage() -> PendingStorage:
     """The process's store, as ``PENDING_STORAGE`` names it (made once per settings)."""
-    return get_config().derived(_make_storage)
+    return get_config().storage
 
 
-def _make_storage(config: GiosgSettings) -> PendingStorage:
+def make_storage(config: GiosgSettings) -> PendingStorage:
     """A path that does not name a store is a check error (giosg.E011); should the site run
     all the same, it raises with ``DEBUG`` and otherwise is logged (once per settings) while
     the calls are kept in the session, as by default: never an error page."""
