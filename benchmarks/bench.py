@@ -202,6 +202,9 @@ def make_sides() -> tuple[dict[str, Side], Callable[[Any], Any], Callable[[], An
         "page": (call(with_giosg, "/page/yes/", cookie), next_second),
         "page-bare": (call(without_giosg, "/page/no/", cookie), next_second),
         "page-peer": (call(without_giosg, "/page/peer/", cookie), next_second),
+        # The bare page again, measured like the others: what the method shows for no
+        # difference at all (its resolution on this machine), printed beside the figures.
+        "page-bare-again": (call(without_giosg, "/page/no/", cookie), next_second),
         "json": (call(with_giosg, "/api/"), next_second),
         "json-bare": (call(without_giosg, "/api/"), next_second),
         "tag": (lambda request: HttpResponse(tag.render({}, request)), a_request),
@@ -243,7 +246,8 @@ def report(per_call: dict[str, float], unit: str, scale: float) -> None:
 def timed(sides: dict[str, Side], options: argparse.Namespace) -> dict[str, float]:
     """Seconds per call, each comparison's sides interleaved in the same rounds."""
     per_call: dict[str, float] = {}
-    groups = [(["page", "page-bare", "page-peer"], 1), (["json", "json-bare"], 3)]
+    groups = [(["page", "page-bare", "page-peer", "page-bare-again"], 1)]
+    groups.append((["json", "json-bare"], 3))
     groups.append((["tag", "tag-middleware", "tag-floor"], 1))
     for names, weight in groups:
         make_arg = sides[names[0]][1]
@@ -327,7 +331,10 @@ def main() -> None:
     if options.side is not None:
         run_side(sides, options.side, options.n)
         return
-    report(timed(sides, options), "us", 1e6)
+    per_call = timed(sides, options)
+    report(per_call, "us", 1e6)
+    again = per_call["page-bare-again"] / per_call["page-bare"]
+    print(f"resolution: the bare page against itself {again:.3f}x (1.000 would be exact)")
 
     # 4. Memory: what 100,000 renders leave behind once warm.
     for _ in range(10_000):
