@@ -14,8 +14,9 @@ $(PIP_STAMP):
 
 # One stamp per dependency group (pyproject.toml), so that each target installs only what it
 # needs: `make demo` on a fresh clone gets the package and django-environ, no test tools, and
-# `make test` after it adds the test group. The package itself is installed editable each time.
-$(VENV)/.group-%: pyproject.toml $(PIP_STAMP)
+# `make test` after it adds the test group. The package itself is installed editable each time,
+# and again when its version changes (giosg_django/__init__.py), so its metadata says the new one.
+$(VENV)/.group-%: pyproject.toml giosg_django/__init__.py $(PIP_STAMP)
 	$(BIN)/python -m pip install --quiet -e . --group $*
 	touch $@
 
