@@ -1,7 +1,7 @@
 """The supported Django/Python pairs, each in its own virtualenv, deprecation warnings as errors.
 
     make matrix           # every pair; the browser tests on the newest pair only
-    .venv/bin/nox -s "tests-3.13(django='6.1')"
+    .venv/bin/nox -s "tests(3.13-django6.1)"
 
 The interpreters come from pyenv when it is there (PYENV_VERSION lets its shims find every
 installed python3.X), else from PATH.
