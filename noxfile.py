@@ -1,7 +1,7 @@
 """The supported Django/Python pairs, each in its own virtualenv, deprecation warnings as errors.
 
     make matrix           # every pair; the browser tests on the newest pair only
-    .venv/bin/nox -s "tests-3.13(django='6.1')"
+    .venv/bin/nox -s "tests(3.13-django6.1)"
 
 The interpreters come from pyenv when it is there (PYENV_VERSION lets its shims find every
 installed python3.X), else from PATH.
@@ -43,7 +43,10 @@ if pyenv_versions.is_dir() and "PYENV_VERSION" not in os.environ:
     [nox.param(python, django, id=f"{python}-django{django}") for python, django in MATRIX],
 )
 def tests(session: nox.Session, django: str) -> None:
-    session.install("-e", ".[test,example]", f"Django~={django}.0")
+    # The test group (pyproject.toml's [dependency-groups]) needs pip >= 25.1; a new venv has
+    # the interpreter's bundled pip, which may be older.
+    session.install("--upgrade", "pip>=25.1")
+    session.install("-e", ".", "--group", "test", f"Django~={django}.0")
     session.run(
         "python",
         "-c",
