@@ -1,5 +1,5 @@
-"""Every code block of the documentation runs as written: README.md, docs/*.md and
-example_project/README.md.
+"""Every code block of the documentation runs as written: README.md, docs/*.md,
+example_project/README.md and CONTRIBUTING.md (the last two are included in the docs site).
 
 Each fenced block has a marker, an HTML comment on the line before it (a blank line between is
 allowed), which says how it is tested; a block without one fails ``test_every_block_has_a_marker``:
@@ -62,7 +62,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted(
-    [ROOT / "README.md", ROOT / "example_project" / "README.md", *(ROOT / "docs").glob("*.md")]
+    [
+        ROOT / "README.md",
+        ROOT / "CONTRIBUTING.md",
+        ROOT / "example_project" / "README.md",
+        *(ROOT / "docs").glob("*.md"),
+    ]
 )
 GETTING_STARTED = ROOT / "docs" / "getting-started.md"
 FRESH_PAGES = {ROOT / "README.md", GETTING_STARTED}
