@@ -121,8 +121,11 @@ class MiddlewareMissing(AttributeError):
     ``AttributeError``, so ``getattr(request, "giosg", None)`` and ``hasattr`` still work."""
 
 
-# Set in a request's __dict__ by GiosgMiddleware (``visit.attach``, or written out on its sync
-# path): the request is the middleware's, and its ``request.giosg`` is made on first use.
+# In a request's __dict__, set by GiosgMiddleware (``visit.attach``, or written out on its sync
+# path): the request is the middleware's, and this one-item list holds its ``request.giosg``
+# once made (on first use). A list, not a flag: a copy of the request (copy.copy) shares it,
+# so calls queued through the copy reach the middleware; and a view that replaces
+# ``request.giosg`` (a proxy around it) does not hide the queue from it.
 MANAGED = "_giosg_managed"
 
 
@@ -136,8 +139,12 @@ class _RequestGiosg:
     def __get__(self, request: HttpRequest | None, owner: type | None = None) -> Any:
         if request is None:
             return self
-        if request.__dict__.get(MANAGED):
-            giosg = request.__dict__["giosg"] = Giosg(request)
+        held = request.__dict__.get(MANAGED)
+        if held is not None:
+            giosg = held[0]
+            if giosg is None:
+                giosg = held[0] = Giosg(request)
+            request.__dict__["giosg"] = giosg
             return giosg
         raise MiddlewareMissing(
             "request.giosg is set by giosg_django.middleware.GiosgMiddleware, which did not "

@@ -51,7 +51,7 @@ class GiosgMiddleware:
             return self.__acall__(request)
         # The request is the middleware's: request.giosg is made on first use (api), most
         # requests never use it. (visit.attach, written out: this runs on every request.)
-        request.__dict__[MANAGED] = True
+        request.__dict__[MANAGED] = [None]
         if not lifecycle.is_quiet(request):
             started = request.giosg._visit  # type: ignore[attr-defined]
             with quiet_session.reads(request):

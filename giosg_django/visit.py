@@ -232,8 +232,9 @@ class Visit:
 def attach(request: HttpRequest) -> Giosg:
     """Make ``request`` the middleware's, with ``request.giosg``, the public API, set now (its
     visit is made on first use)."""
-    request.__dict__[MANAGED] = True
-    giosg = request.giosg = Giosg(request)  # type: ignore[attr-defined]
+    giosg = Giosg(request)
+    request.__dict__[MANAGED] = [giosg]
+    request.giosg = giosg  # type: ignore[attr-defined]
     return giosg
 
 
@@ -248,8 +249,9 @@ def response_visit(request: HttpRequest) -> Visit | None:
     render, no call queued, no login() or logout(), whose receivers queue calls), no page is
     auto-injected and the view made no session (one signed in without login() gets the
     visitor cookie now): the response is then left as the view made it."""
-    giosg = request.__dict__.get("giosg")  # never made here when nothing used it
-    started = giosg._started if isinstance(giosg, Giosg) else None
+    held = request.__dict__.get(MANAGED)
+    giosg = held[0] if held else None  # never made here when nothing used it
+    started = giosg._started if giosg is not None else None
     if started is None and not get_config()["AUTO_INJECT"]:
         # keyed_session(), written out: asked after every request, an anonymous one's included.
         session = getattr(request, "session", None)
@@ -258,22 +260,37 @@ def response_visit(request: HttpRequest) -> Visit | None:
     return started if started is not None else visit_of(request)
 
 
+def _giosg_of(request: Any, *, make: bool) -> Giosg | None:
+    """The request's ``Giosg`` if the middleware saw it (``make``: made now if nothing needed
+    it yet), else ``None``. An HttpRequest is asked through its own attributes: on one the
+    middleware did not see, ``request.giosg`` raises (``api.MiddlewareMissing``), which costs
+    more than a render. Anything else (Django REST framework's Request, which forwards reads
+    to the HttpRequest it wraps) is asked for ``giosg`` as such."""
+    if isinstance(request, HttpRequest):
+        held = request.__dict__.get(MANAGED)
+        if held is not None:
+            if held[0] is None and make:
+                held[0] = Giosg(request)  # (what request.giosg would make, as api does)
+                request.__dict__.setdefault("giosg", held[0])
+            giosg: Giosg | None = held[0]
+            return giosg
+        found = request.__dict__.get("giosg")
+    else:
+        found = getattr(request, "giosg", None)
+    return found if isinstance(found, Giosg) else None
+
+
 def visit_of(request: Any) -> Visit | None:
     """The visit of a request the middleware saw (made now if nothing needed it yet), else
     ``None``."""
-    # The request's own attributes, not getattr(request, "giosg"): on a request the middleware
-    # did not see, that raises (``api.MiddlewareMissing``), which costs more than a render.
-    own = getattr(request, "__dict__", {})
-    giosg = own.get("giosg")
-    if giosg is None and own.get(MANAGED):
-        giosg = request.giosg  # made now
-    return giosg._visit if isinstance(giosg, Giosg) else None
+    giosg = _giosg_of(request, make=True)
+    return None if giosg is None else giosg._visit
 
 
 def started_visit(request: Any) -> Visit | None:
     """The request's visit if something made one already (never makes one)."""
-    giosg = getattr(request, "__dict__", {}).get("giosg")
-    return giosg._started if isinstance(giosg, Giosg) else None
+    giosg = _giosg_of(request, make=False)
+    return None if giosg is None else giosg._started
 
 
 # Where a request without the middleware keeps its flags (the loader and the page client are

@@ -6,13 +6,17 @@ other modules test the same through the middleware; these pin each method's own 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
-from django.test import RequestFactory, override_settings
+from django.test import AsyncClient, Client, RequestFactory, override_settings
 
 from giosg_django.calls import Call
 from giosg_django.storage import Loaded, PendingStorage
+from giosg_django.testing import giosg_calls
 from giosg_django.visit import Script, Visit, start, visit_for_render, visit_of
 
 A, B, C, D = (Call("goal", "matches", (name,)) for name in "abcd")
@@ -208,3 +212,44 @@ def test_a_render_without_the_middleware_records_into_one_visit_per_request() ->
     visit = start(managed)
     assert visit_of(managed) is visit and visit_for_render(managed) is visit
     assert visit_of(object()) is None
+
+
+# --- request.giosg reached other than directly -------------------------------------------------
+
+
+def goals(response: Any) -> list[str]:
+    return [call.args[0] for call in giosg_calls(response) if call.module == "goal"]
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.support.wrapped_views")
+def test_a_wrapper_that_forwards_reads_reaches_the_requests_visit(client: Client, ada: Any) -> None:
+    """Django REST framework's Request forwards reads to the HttpRequest: a page rendered with
+    it (TemplateHTMLRenderer) carries the request's calls, and logout() given it queues the
+    logout calls, as with the HttpRequest itself."""
+    assert goals(client.get("/wrapped/page/")) == ["wrapped"]
+    client.force_login(ada)
+    client.get("/page/")
+    client.get("/wrapped/logout/")
+    names = [call.name for call in giosg_calls(client.get("/page/"))]
+    assert names[:2] == ["chat.close", "visitor.removeAll"]
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.support.wrapped_views")
+def test_a_call_queued_through_a_copy_of_the_request_waits_for_the_next_page(
+    client: Client,
+) -> None:
+    """copy.copy(request) shares the request's queue, on the sync path as on the async one."""
+    client.get("/copy/")
+    assert goals(client.get("/page/")) == ["copy"]
+    asynchronous = AsyncClient()
+    async_to_sync(asynchronous.get)("/copy/async/")
+    assert goals(async_to_sync(asynchronous.get)("/page/")) == ["copy"]
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.support.wrapped_views")
+def test_a_view_that_puts_a_proxy_in_place_of_request_giosg(client: Client) -> None:
+    client.get("/proxy/")
+    assert goals(client.get("/page/")) == ["proxy"]
