@@ -141,10 +141,7 @@ class _RequestGiosg:
             return self
         held = request.__dict__.get(MANAGED)
         if held is not None:
-            giosg = held[0]
-            if giosg is None:
-                giosg = held[0] = Giosg(request)
-            request.__dict__["giosg"] = giosg
+            giosg = request.__dict__["giosg"] = managed_giosg(request, held)
             return giosg
         raise MiddlewareMissing(
             "request.giosg is set by giosg_django.middleware.GiosgMiddleware, which did not "
@@ -155,6 +152,16 @@ class _RequestGiosg:
             name="giosg",
             obj=request,
         )
+
+
+def managed_giosg(request: HttpRequest, held: list[Giosg | None]) -> Giosg:
+    """The ``Giosg`` of a request the middleware saw (``held``: its ``MANAGED`` list), made
+    now if nothing needed it yet, and then ``request.giosg`` unless a view set its own."""
+    giosg = held[0]
+    if giosg is None:
+        giosg = held[0] = Giosg(request)
+        request.__dict__.setdefault("giosg", giosg)
+    return giosg
 
 
 def install_request_giosg() -> None:

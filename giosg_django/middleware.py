@@ -21,7 +21,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.http import HttpRequest, HttpResponseBase
 
 from . import htmx, inject, lifecycle, quiet_session, shared_cache, sync
-from .api import MANAGED, install_request_giosg
+from .api import MANAGED, Giosg, install_request_giosg, managed_giosg
 from .calls import Call
 from .conf import get_config
 from .faults import contained
@@ -51,9 +51,10 @@ class GiosgMiddleware:
             return self.__acall__(request)
         # The request is the middleware's: request.giosg is made on first use (api), most
         # requests never use it. (visit.attach, written out: this runs on every request.)
-        request.__dict__[MANAGED] = [None]
+        held: list[Giosg | None] = [None]
+        request.__dict__[MANAGED] = held
         if not lifecycle.is_quiet(request):
-            started = request.giosg._visit  # type: ignore[attr-defined]
+            started = managed_giosg(request, held)._visit
             with quiet_session.reads(request):
                 # Load what waits now: login() and logout() flush the session during the view.
                 started.load(get_storage())

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponseBase
 
-from .api import MANAGED, Giosg
+from .api import MANAGED, Giosg, managed_giosg
 from .calls import Call
 from .caps import stored_size
 from .conf import get_config
@@ -269,10 +269,7 @@ def _giosg_of(request: Any, *, make: bool) -> Giosg | None:
     if isinstance(request, HttpRequest):
         held = request.__dict__.get(MANAGED)
         if held is not None:
-            if held[0] is None and make:
-                held[0] = Giosg(request)  # (what request.giosg would make, as api does)
-                request.__dict__.setdefault("giosg", held[0])
-            giosg: Giosg | None = held[0]
+            giosg: Giosg | None = managed_giosg(request, held) if make else held[0]
             return giosg
         found = request.__dict__.get("giosg")
     else:

@@ -55,10 +55,11 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
+from .support.jsengine import inline_scripts
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted(
@@ -155,25 +156,6 @@ def run(command: list[str], cwd: Path, block: Block) -> str:
     return result.stdout
 
 
-class Scripts(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.scripts: list[str] = []
-        self.inside = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.inside = tag == "script" and not any(name == "src" for name, _ in attrs)
-        if self.inside:
-            self.scripts.append("")
-
-    def handle_data(self, data: str) -> None:
-        if self.inside:
-            self.scripts[-1] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        self.inside = False
-
-
 def append_merged(path: Path, block: Block) -> None:
     with path.open("a") as file:
         file.write(
@@ -224,10 +206,9 @@ def run_block(block: Block, project: Path) -> None:
     elif kind == "js":
         node_check(block.text, project, block)
     elif kind == "html":
-        parser = Scripts()
-        parser.feed(block.text)
-        for script in parser.scripts:
-            node_check(script, project, block)
+        for script in inline_scripts(block.text):
+            if "src" not in script["attrs"]:
+                node_check(script["text"], project, block)
     else:
         assert kind == "skip", f"{block.where}: unknown marker {block.spec!r}"
 
