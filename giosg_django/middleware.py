@@ -1,14 +1,12 @@
-"""``GiosgMiddleware``: makes ``request.giosg`` work (made on first use, with its ``Visit``),
-loads what waits for the visitor (its session reads hidden: ``quiet_session``), and once the
-view has answered has the response's giosg work done: the htmx header or the auto-inject, the
-ends of a sign-in, the cache headers, the calls that must wait stored back, the sync hint. It
-orchestrates only: each step lives in the module named after it. A quiet visitor
-(``lifecycle.is_quiet``) whose request used nothing of giosg costs a flag on the request.
+"""``GiosgMiddleware``: makes ``request.giosg`` work (made on first use), loads what waits for
+the visitor (its session reads hidden: ``quiet_session``), and once the view has answered has
+the response's giosg work done (the htmx header or the auto-inject, the ends of a sign-in, the
+cache headers, the calls stored back, the sync hint), each step in the module named after it.
+A quiet visitor (``lifecycle.is_quiet``) whose request used nothing of giosg costs a flag.
 
 ``__call__`` and ``__acall__`` share the synchronous helpers, as django-browser-reload's
-``maybe_inject``; the async path awaits only the store and the user, and runs in a thread a
-render and, when they may call the project's ``ENABLED`` callable (which may query the
-database), the ends of a sign-in.
+``maybe_inject``; the async path awaits the store and the user, and runs in a thread a render
+and, when it may call the project's ``ENABLED`` callable, the ends of a sign-in.
 """
 
 from __future__ import annotations
@@ -33,11 +31,7 @@ class GiosgMiddleware:
     sync_capable = True
     async_capable = True
 
-    def __init__(
-        self,
-        get_response: Callable[[HttpRequest], HttpResponseBase]
-        | Callable[[HttpRequest], Awaitable[HttpResponseBase]],
-    ) -> None:
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:  # (or a coroutine)
         self.get_response = get_response
         install_request_giosg()
         self.async_mode = iscoroutinefunction(get_response)
@@ -59,7 +53,7 @@ class GiosgMiddleware:
                 # Load what waits now: login() and logout() flush the session during the view.
                 started.load(get_storage())
                 lifecycle.at_request_start(request, started, getattr(request, "user", None))
-        response: HttpResponseBase = self.get_response(request)  # type: ignore[assignment]
+        response: HttpResponseBase = self.get_response(request)
         visit = response_visit(request)
         if visit is None:
             return response
@@ -88,7 +82,7 @@ class GiosgMiddleware:
                 await sync_to_async(start_step)()
             else:
                 start_step()
-        response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
+        response: HttpResponseBase = await self.get_response(request)
         if response_visit(request) is None:
             return response
         step = render_step(request, visit, response)
@@ -106,17 +100,12 @@ class GiosgMiddleware:
 
     # Only AUTO_INJECT needs the view's turn (the CSP nonce must exist before an inner CSP
     # middleware writes its header); read on every request, as a test may switch it on.
-    def process_view(
-        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
-    ) -> None:
+    def process_view(self, request: HttpRequest, *view_args: Any) -> None:
         if get_config()["AUTO_INJECT"]:
             inject.before_view(request)
 
-    async def aprocess_view(
-        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
-    ) -> None:
-        if get_config()["AUTO_INJECT"]:
-            inject.before_view(request)
+    async def aprocess_view(self, request: HttpRequest, *view_args: Any) -> None:
+        type(self).process_view(self, request, *view_args)  # memory work: no thread needed
 
 
 def finish(request: HttpRequest, response: HttpResponseBase, visit: Visit) -> None:
@@ -140,10 +129,8 @@ def render_step(
 def after_view(
     request: HttpRequest, visit: Visit, response: HttpResponseBase, user: Any
 ) -> list[Call] | None:
-    """The response's last giosg steps, memory work only but for the ``ENABLED`` callable
-    (``lifecycle.end_calls_project_code``): the ends of a sign-in, what it delivered, its
-    cache headers. Returns the calls to store for a later page, ``None`` when the store needs
-    no write (nothing waits, nor waited)."""
+    """The ends of a sign-in, what the response delivered, its cache headers (memory work but
+    for the ``ENABLED`` callable): the calls to store for a later page, ``None`` for no write."""
     lifecycle.at_response(request, visit, response, user)
     if not visit.has_work():
         return None  # the common case: nothing queued, loaded or rendered
