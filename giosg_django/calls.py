@@ -189,8 +189,17 @@ def _optional_bool(value: bool | None, argument: str) -> bool | None:
 
 
 def _mapping(value: Any, argument: str) -> dict[str, Any]:
-    # A dict (the identity's, on every page) skips the ABC check, which runs Python code.
-    if type(value) is not dict and not isinstance(value, Mapping):
+    if type(value) is dict:
+        # The identity's, on every page: str names and values are copied here, without the
+        # ABC check (Python code) and the generic copy's calls.
+        copy = {}
+        for key, item in value.items():
+            if type(key) is not str or type(item) is not str:
+                break
+            copy[key] = item
+        else:
+            return copy
+    elif not isinstance(value, Mapping):
         raise TypeError(f"{argument} must be a mapping (dict), not {type(value).__name__}")
     for key in value:
         if not isinstance(key, str):
