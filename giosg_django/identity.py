@@ -14,7 +14,7 @@ from django.apps import apps
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest
-from django.utils.functional import LazyObject, empty
+from django.utils.functional import LazyObject, SimpleLazyObject, empty
 
 from . import calls
 from .calls import Call, visitor_set_identifier, visitor_submit
@@ -27,10 +27,14 @@ def current_user(request: HttpRequest) -> Any:
     """The request's user. On the async path the middleware resolved it with
     ``await request.auser()``, so a template rendered inside an async view can read it without
     a synchronous database query; login and logout during the request keep it current."""
-    visit = started_visit(request)
-    if visit is not None and visit.user is not None:
-        return visit.user
-    return unwrapped(getattr(request, "user", None))
+    user = getattr(request, "user", None)
+    # Only AuthenticationMiddleware's own lazy user, unresolved, is the async path's case: any
+    # other (resolved, giosg's quiet_session wrapper, one a view set) is read as it is.
+    if type(user) is SimpleLazyObject and object.__getattribute__(user, "_wrapped") is empty:
+        visit = started_visit(request)
+        if visit is not None and visit.user is not None:
+            return visit.user
+    return unwrapped(user)
 
 
 def unwrapped(user: Any) -> Any:
@@ -43,7 +47,7 @@ def unwrapped(user: Any) -> Any:
         # object's own lookup: LazyObject.__getattribute__ is Python code, run on every read.
         wrapped = object.__getattribute__(user, "_wrapped")
         if wrapped is empty:
-            user._setup()
+            type(user)._setup(user)  # type: ignore[attr-defined]  # (not user._setup: see above)
             wrapped = object.__getattribute__(user, "_wrapped")
         return wrapped
     return user

@@ -29,15 +29,25 @@ from django.utils.functional import LazyObject, SimpleLazyObject, empty
 
 class _UserOfTheView(SimpleLazyObject):  # type: ignore[type-arg]
     """``request.user`` once giosg resolved it: the same user, and the session marked read at
-    the view's first use, as AuthenticationMiddleware's own lazy object would have."""
+    the view's first use, as AuthenticationMiddleware's own lazy object would have.
+
+    Its state is written with ``object``'s own methods: LazyObject's ``__getattribute__`` and
+    ``__setattr__`` are Python code, run on each attribute of the object itself, and one of
+    these is made on every signed-in visitor's request."""
 
     def __init__(self, user: Any, session: SessionBase) -> None:
-        def resolve() -> Any:
+        def resolve() -> Any:  # SimpleLazyObject's own, for its repr() and copies
             session.accessed = True
             return user
 
-        super().__init__(resolve)
-        self.__dict__["_giosg_user"] = user
+        state = object.__getattribute__(self, "__dict__")
+        state["_setupfunc"] = resolve
+        state["_wrapped"] = empty
+        state["_giosg_user"] = user
+
+    def _setup(self) -> None:
+        state = object.__getattribute__(self, "__dict__")
+        state["_wrapped"] = state["_setupfunc"]()
 
 
 class reads:  # a context manager, named as contextlib.suppress is
