@@ -40,7 +40,13 @@ def dumps(value: Any) -> str:
     """``value`` (already plain JSON data) as a JS expression safe inside an inline script."""
     # A string (most arguments, and every token) as the encoder itself writes one, without
     # its Python-level dispatch.
-    text = _encode_string(value) if type(value) is str else _ENCODER.encode(value)
+    if type(value) is str:
+        text = _encode_string(value)
+        # One string literal holds no member name (its quotes are escaped): no __proto__ check.
+        if "<" in text or ">" in text or "&" in text:
+            text = text.translate(_HTML_UNSAFE)
+        return text
+    text = _ENCODER.encode(value)
     if "<" in text or ">" in text or "&" in text:
         text = text.translate(_HTML_UNSAFE)
     if "__proto__" in text:

@@ -21,8 +21,6 @@ from typing import Any, NoReturn
 
 from django.views.decorators.debug import sensitive_variables
 
-from .memo import Memo
-
 ALGORITHMS = ("HS256", "HS384", "HS512")
 # RFC 7518 section 3.2: an HMAC key must be at least as long as the hash output.
 MIN_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
@@ -36,10 +34,24 @@ _encode_string = json.encoder.encode_basestring_ascii  # what _ENCODER does with
 # A token is reused only when it is the very token signing now makes: looked up by the
 # algorithm and the payload's exact text, ``exp`` (whole seconds) included, so ``exp`` is always
 # the render time plus TOKEN_TTL (CONTRACT.md). Renders of one visitor within a second (an htmx
-# burst, parallel requests) then cost no HMAC and no base64. Per key, for at most this many
-# payloads (the oldest is dropped first), so memory stays bounded.
+# burst, parallel requests) then cost no HMAC and no base64. Per key, only the current second's
+# tokens are kept, at most this many (then they start again), so memory stays bounded.
 TOKENS_PER_KEY = 1024
 REUSED_UP_TO = 2048  # characters of payload: an identity's is ~100; a larger one is not kept
+
+
+class _Tokens(dict[str, str]):
+    """The tokens a key signed with one ``exp`` (within one second): algorithm and payload ->
+    token. A dict, asked without a call of its own; its repr() never shows a token."""
+
+    __slots__ = ("exp",)
+
+    def __init__(self, exp: int) -> None:
+        super().__init__()
+        self.exp = exp
+
+    def __repr__(self) -> str:
+        return f"<tokens of one second: {len(self)}>"
 
 
 class SigningKey:
@@ -55,7 +67,7 @@ class SigningKey:
 
     _pads: dict[str, tuple[Any, Any]]
     _secret: bytes | None
-    _tokens: Memo[str, str] | None
+    _tokens: _Tokens | None
     kind: str
     problem: str | None
 
@@ -69,7 +81,7 @@ class SigningKey:
         object.__setattr__(self, "_pads", {})
         # Tokens signed with this key, for reuse (``sign``): algorithm and payload -> token.
         # Never shown: it is no part of repr() or str().
-        object.__setattr__(self, "_tokens", None)  # a Memo, made on the first token
+        object.__setattr__(self, "_tokens", None)  # made on the first token
         object.__setattr__(self, "kind", kind)
         object.__setattr__(self, "problem", problem)
 
@@ -166,10 +178,11 @@ def sign(variables: Mapping[str, Any], *, key: SigningKey, algorithm: str, ttl: 
         raise TypeError(f"TOKEN_TTL must be a positive int, not {type(ttl).__name__}")
     if ttl <= 0:
         raise ValueError(f"TOKEN_TTL must be a positive int, not {ttl}")
-    payload = _payload(variables, int(time.time()) + ttl)
+    exp = int(time.time()) + ttl
+    payload = _payload(variables, exp)
     tokens = key._tokens
     lookup = algorithm + payload
-    if tokens is not None:
+    if tokens is not None and tokens.exp == exp:
         made = tokens.get(lookup)
         if made is not None:
             return made
@@ -179,14 +192,25 @@ def sign(variables: Mapping[str, Any], *, key: SigningKey, algorithm: str, ttl: 
     signature = binascii.b2a_base64(key.digest(signing_input, algorithm), newline=False)
     token = (signing_input + b"." + signature.translate(_URLSAFE).rstrip(b"=")).decode("ascii")
     if len(payload) <= REUSED_UP_TO:
-        if tokens is None:  # a race may make two: one is kept, the other's tokens are lost
-            tokens = Memo(TOKENS_PER_KEY)
+        if tokens is None or tokens.exp != exp:
+            # The last second's tokens are of no more use. (A race may make two: one is kept,
+            # the other's tokens are lost; a dict's own operations are safe across threads.)
+            tokens = _Tokens(exp)
             object.__setattr__(key, "_tokens", tokens)
-        tokens.put(lookup, token)
+        elif len(tokens) >= TOKENS_PER_KEY:
+            tokens.clear()
+        tokens[lookup] = token
     return token
 
 
 _SCALARS = {True: "true", False: "false", None: "null"}
+
+# The payload's text before "exp", by the variables' items: a visitor's identity is the same on
+# each page, so it is written once. Only for str names and values: 1 == True == 1.0, so items
+# holding those would share an entry, but no str equals anything but a str (what reaches here is
+# plain JSON data, ``calls.to_json_data``'s). At most this many (then they start again).
+_STARTS: dict[tuple[tuple[Any, Any], ...], str] = {}
+STARTS_KEPT = 1024
 
 
 def _payload(variables: Mapping[str, Any], exp: int) -> str:
@@ -197,24 +221,45 @@ def _payload(variables: Mapping[str, Any], exp: int) -> str:
     # A plain dict only: {**mapping} reads a subclass's own storage, not its items() (Django's
     # MultiValueDict overrides that), and the encoder below sees what {**mapping} gives.
     if type(variables) is dict and "exp" not in variables:
-        parts = []
-        for name, value in variables.items():
-            kind = type(value)
-            if type(name) is not str:
-                break
-            if kind is str:
-                text = _encode_string(value)
-            elif kind is int:
-                text = int.__repr__(value)
-            elif kind is bool or value is None:
-                text = _SCALARS[value]
-            else:
-                break
-            parts.append(_encode_string(name) + ":" + text)
+        items = tuple(variables.items())
+        try:
+            start = _STARTS.get(items)
+        except TypeError:  # an unhashable value (a list, a dict): never kept
+            start = _start(variables, keep=None)
         else:
-            parts.append('"exp":' + int.__repr__(exp))
-            return "{" + ",".join(parts) + "}"
+            if start is None:
+                start = _start(variables, keep=items)
+        if start is not None:
+            return start + '"exp":' + int.__repr__(exp) + "}"
     return _ENCODER.encode({**variables, "exp": exp})
+
+
+def _start(variables: dict[Any, Any], *, keep: tuple[Any, ...] | None) -> str | None:
+    """The payload's text up to ``"exp":``, ``None`` when the encoder must write it; kept for
+    ``keep`` (the items) when every name and value is a str."""
+    parts = []
+    only_str = True
+    for name, value in variables.items():
+        kind = type(value)
+        if type(name) is not str:
+            return None
+        if kind is str:
+            text = _encode_string(value)
+        elif kind is int:
+            text = int.__repr__(value)
+            only_str = False
+        elif kind is bool or value is None:
+            text = _SCALARS[value]
+            only_str = False
+        else:
+            return None
+        parts.append(_encode_string(name) + ":" + text + ",")
+    start = "{" + "".join(parts)
+    if only_str and keep is not None:
+        if len(_STARTS) >= STARTS_KEPT:
+            _STARTS.clear()
+        _STARTS[keep] = start
+    return start
 
 
 _URLSAFE = bytes.maketrans(b"+/", b"-_")

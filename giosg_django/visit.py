@@ -28,7 +28,7 @@ from .api import MANAGED, Giosg, managed_giosg
 from .calls import Call
 from .caps import stored_size
 from .conf import get_config
-from .storage import Loaded, PendingStorage
+from .storage import NOTHING, Loaded, PendingStorage
 
 # What a render records of each giosg call it sends, a plain tuple (cheap on every page): the
 # debug panel's report reads it.
@@ -84,7 +84,9 @@ class Visit:
     # --- before the view ------------------------------------------------------------------
 
     def load(self, storage: PendingStorage) -> None:
-        self._loaded(*storage.load(self.request))
+        loaded = storage.load(self.request)
+        if loaded is not NOTHING:  # (nothing waits: the usual case)
+            self._loaded(*loaded)
 
     async def aload(self, storage: PendingStorage) -> None:
         self._loaded(*await storage.aload(self.request))

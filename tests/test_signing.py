@@ -238,17 +238,49 @@ def test_a_large_payload_is_signed_but_not_kept(monkeypatch: Any) -> None:
 
 
 def test_reuse_keeps_memory_bounded(monkeypatch: Any) -> None:
-    clock(monkeypatch, 1_700_000_000.0)
+    now = clock(monkeypatch, 1_700_000_000.0)
     key = held(KEY)
+    last = ""
     for n in range(signing.TOKENS_PER_KEY * 2):
-        signing.sign({"n": n}, key=key, algorithm="HS256", ttl=600)
+        last = signing.sign({"n": n}, key=key, algorithm="HS256", ttl=600)
     assert key._tokens is not None and len(key._tokens) == signing.TOKENS_PER_KEY
     # The newest are kept: the last user signs nothing new.
-    newest = signing.sign(
-        {"n": signing.TOKENS_PER_KEY * 2 - 1}, key=key, algorithm="HS256", ttl=600
-    )
-    assert newest == key._tokens.newest()
+    again = signing.sign({"n": signing.TOKENS_PER_KEY * 2 - 1}, key=key, algorithm="HS256", ttl=600)
+    assert again is last
     assert "eyJ" not in repr(key._tokens) + repr(key) + str(key)
+    # A second later no token of the last second is signing's (exp differs): they are dropped.
+    now[0] += 1
+    later = signing.sign({"n": 0}, key=key, algorithm="HS256", ttl=600)
+    assert len(key._tokens) == 1 and exp_of(later) == 1_700_000_601
+
+
+def test_payload_text_is_kept_for_str_variables_only(monkeypatch: Any) -> None:
+    """The payload's start is kept by the variables' items, for str names and values: 1, True
+    and 1.0 are equal keys in Python, each written differently in JSON."""
+    clock(monkeypatch, 1_700_000_000.0)
+    monkeypatch.setattr(signing, "_STARTS", {})
+    key = held(KEY)
+    decoded = []
+    for value in ("1", 1, True, 1.0, None, ["1"], {"a": "1"}):
+        token = signing.sign({"v": value}, key=key, algorithm="HS256", ttl=600)
+        decoded.append(
+            jwt.decode(token, KEY, algorithms=["HS256"], options={"verify_exp": False})["v"]
+        )
+        assert token == jwt.encode({"v": value, "exp": 1_700_000_600}, KEY, algorithm="HS256")
+    assert decoded == ["1", 1, True, 1.0, None, ["1"], {"a": "1"}]
+    assert [type(value) for value in decoded[:4]] == [str, int, bool, float]
+    assert list(signing._STARTS) == [(("v", "1"),)]
+
+
+def test_payload_texts_kept_are_bounded(monkeypatch: Any) -> None:
+    clock(monkeypatch, 1_700_000_000.0)
+    monkeypatch.setattr(signing, "_STARTS", {})
+    key = held(KEY)
+    for n in range(signing.STARTS_KEPT * 2 + 1):
+        token = signing.sign({"user": str(n)}, key=key, algorithm="HS256", ttl=600)
+        assert len(signing._STARTS) <= signing.STARTS_KEPT
+    payload = jwt.decode(token, KEY, algorithms=["HS256"], options={"verify_exp": False})
+    assert payload["user"] == str(signing.STARTS_KEPT * 2)
 
 
 def test_names_that_are_not_strings_get_their_own_tokens(monkeypatch: Any) -> None:
