@@ -41,7 +41,10 @@ def make_private(request: HttpRequest, response: HttpResponseBase) -> None:
     setattr(request, UPDATE_CACHE_FLAG, False)  # keep_out(request), for a request at hand
     if not _add_if_missing(response, "Cache-Control", "private"):
         patch_cache_control(response, private=True)
-    if not _sessions_add_vary(request) and not _add_if_missing(response, "Vary", "Cookie"):
+    session = getattr(request, "session", None)  # _sessions_add_vary, written out
+    if isinstance(session, SessionBase) and session.accessed:
+        return
+    if not _add_if_missing(response, "Vary", "Cookie"):
         patch_vary_headers(response, ("Cookie",))
 
 

@@ -150,7 +150,8 @@ def read(value: str) -> Mark | None:
             _VERIFIED.put(value, found, since=since)
     if not isinstance(found, Mark):
         return None  # False: the server did not write it
-    return found if _now() - found.written <= lifetime() * 1000 else None
+    # _now(), written out: every request of a signed-in visitor reads the cookie.
+    return found if int(time.time() * 1000) - found.written <= lifetime() * 1000 else None
 
 
 def _verify(value: str) -> Mark | bool:
@@ -284,7 +285,7 @@ def at_response(request: HttpRequest, response: HttpResponseBase, user: Any) -> 
     if (
         named is not None
         and named[0] is unwrapped(user)
-        and _now() - named[1].written <= REWRITE_AFTER_MS
+        and int(time.time() * 1000) - named[1].written <= REWRITE_AFTER_MS  # (_now())
     ):
         # The newest value names this very user, and is recent: nothing to write (but the
         # page client's signal, for a browser whose cookie predates it).
