@@ -208,7 +208,8 @@ _SCALARS = {True: "true", False: "false", None: "null"}
 # The payload's text before "exp", by the variables' items: a visitor's identity is the same on
 # each page, so it is written once. Only for str names and values: 1 == True == 1.0, so items
 # holding those would share an entry, but no str equals anything but a str (what reaches here is
-# plain JSON data, ``calls.to_json_data``'s). At most this many (then they start again).
+# plain JSON data, ``calls.to_json_data``'s). At most this many (then they start again), each
+# of at most REUSED_UP_TO characters, so memory stays bounded.
 _STARTS: dict[tuple[tuple[Any, Any], ...], str] = {}
 STARTS_KEPT = 1024
 
@@ -255,7 +256,7 @@ def _start(variables: dict[Any, Any], *, keep: tuple[Any, ...] | None) -> str | 
             return None
         parts.append(_encode_string(name) + ":" + text + ",")
     start = "{" + "".join(parts)
-    if only_str and keep is not None:
+    if only_str and keep is not None and len(start) <= REUSED_UP_TO:
         if len(_STARTS) >= STARTS_KEPT:
             _STARTS.clear()
         _STARTS[keep] = start

@@ -235,6 +235,7 @@ def test_a_large_payload_is_signed_but_not_kept(monkeypatch: Any) -> None:
     token = signing.sign(large, key=key, algorithm="HS256", ttl=600)
     assert token == jwt.encode({**large, "exp": 1_700_000_600}, KEY, algorithm="HS256")
     assert key._tokens is None
+    assert (("bio", large["bio"]),) not in signing._STARTS
 
 
 def test_reuse_keeps_memory_bounded(monkeypatch: Any) -> None:
