@@ -14,12 +14,13 @@ from django.apps import apps
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest
-from django.utils.functional import LazyObject, SimpleLazyObject, empty
+from django.utils.functional import LazyObject, empty
 
 from . import calls
 from .calls import Call, visitor_set_identifier, visitor_submit
 from .conf import GiosgSettings
 from .faults import contained
+from .quiet_session import UserOfTheView
 from .visit import started_visit
 
 
@@ -28,9 +29,14 @@ def current_user(request: HttpRequest) -> Any:
     ``await request.auser()``, so a template rendered inside an async view can read it without
     a synchronous database query; login and logout during the request keep it current."""
     user = getattr(request, "user", None)
-    # Only AuthenticationMiddleware's own lazy user, unresolved, is the async path's case: any
-    # other (resolved, giosg's quiet_session wrapper, one a view set) is read as it is.
-    if type(user) is SimpleLazyObject and object.__getattribute__(user, "_wrapped") is empty:
+    # An unresolved lazy user (AuthenticationMiddleware's, or one a project set) may need a
+    # query: the async path's user is asked first. giosg's own wrapper holds its user already
+    # (the sync path, every signed-in page), and a plain user is read as it is.
+    if (
+        isinstance(user, LazyObject)
+        and type(user) is not UserOfTheView
+        and object.__getattribute__(user, "_wrapped") is empty
+    ):
         visit = started_visit(request)
         if visit is not None and visit.user is not None:
             return visit.user

@@ -105,7 +105,7 @@ class GiosgMiddleware:
             inject.before_view(request)
 
     async def aprocess_view(self, request: HttpRequest, *view_args: Any) -> None:
-        type(self).process_view(self, request, *view_args)  # memory work: no thread needed
+        GiosgMiddleware.process_view(self, request, *view_args)  # memory work: no thread
 
 
 def finish(request: HttpRequest, response: HttpResponseBase, visit: Visit) -> None:

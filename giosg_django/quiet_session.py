@@ -27,7 +27,7 @@ from django.http import HttpRequest
 from django.utils.functional import LazyObject, SimpleLazyObject, empty
 
 
-class _UserOfTheView(SimpleLazyObject):  # type: ignore[type-arg]
+class UserOfTheView(SimpleLazyObject):  # type: ignore[type-arg]  # (made here only)
     """``request.user`` once giosg resolved it: the same user, and the session marked read at
     the view's first use, as AuthenticationMiddleware's own lazy object would have.
 
@@ -76,10 +76,10 @@ class reads:  # a context manager, named as contextlib.suppress is
         # type(), not isinstance(): isinstance asks a lazy object's __class__ when its own type
         # does not match, which resolves it (and a session store that is down raises).
         kind = type(user)
-        if issubclass(kind, LazyObject) and not issubclass(kind, _UserOfTheView):
+        if issubclass(kind, LazyObject) and not issubclass(kind, UserOfTheView):
             wrapped = object.__getattribute__(user, "_wrapped")
             if wrapped is not empty:  # resolved by giosg: the view would not read again
-                request.user = _UserOfTheView(wrapped, session)  # type: ignore[assignment]
+                request.user = UserOfTheView(wrapped, session)  # type: ignore[assignment]
         if "_acached_user" in request.__dict__ and "auser" in request.__dict__:
             # request.auser() answers from its cache too (the async path resolved it).
             request.auser = _marking(request.auser, session)
@@ -108,6 +108,6 @@ def at_response(request: HttpRequest) -> None:
 def user(request: HttpRequest) -> Any:
     """``request.user`` for giosg's own steps, without marking the session read."""
     current = getattr(request, "user", None)
-    if type(current) is _UserOfTheView:
+    if type(current) is UserOfTheView:
         return current.__dict__["_giosg_user"]
     return current

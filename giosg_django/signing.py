@@ -210,7 +210,7 @@ _SCALARS = {True: "true", False: "false", None: "null"}
 # holding those would share an entry, but no str equals anything but a str (what reaches here is
 # plain JSON data, ``calls.to_json_data``'s). At most this many (then they start again), each
 # of at most REUSED_UP_TO characters, so memory stays bounded.
-_STARTS: dict[tuple[tuple[Any, Any], ...], str] = {}
+_STARTS: dict[tuple[Any, ...], str] = {}
 STARTS_KEPT = 1024
 
 
@@ -222,7 +222,9 @@ def _payload(variables: Mapping[str, Any], exp: int) -> str:
     # A plain dict only: {**mapping} reads a subclass's own storage, not its items() (Django's
     # MultiValueDict overrides that), and the encoder below sees what {**mapping} gives.
     if type(variables) is dict and "exp" not in variables:
-        items = tuple(variables.items())
+        # The types first: a stored key is all str, and types compare by identity, so a str
+        # subclass with its own == or hash (sign() called directly) never matches one.
+        items = (*map(type, variables), *map(type, variables.values()), *variables.items())
         try:
             start = _STARTS.get(items)
         except TypeError:  # an unhashable value (a list, a dict): never kept

@@ -201,6 +201,20 @@ def test_async_path_with_a_signed_in_user(ada: Any, js_engine: Any) -> None:
     assert queue(js_engine, after) == []
 
 
+@giosg(SIGNING_KEY=None)
+def test_async_path_with_a_projects_own_lazy_user(ada: Any, js_engine: Any) -> None:
+    """(Review) An async view whose request.user is another lazy object, unresolved (resolving
+    it in the event loop would query synchronously): the identity is the middleware's user."""
+
+    async def visit() -> Any:
+        client = AsyncClient()
+        await client.aforce_login(ada)
+        return await client.get("/async/lazy-user-in-loop/")
+
+    variables = {"username": "Ada Lovelace", "email": "ada@example.com"}
+    assert queue(js_engine, async_to_sync(visit)()) == [["visitor", "submit", variables]]
+
+
 @giosg(SIGNING_KEY=KEY)
 def test_sync_path_gives_the_same_calls(ada: Any, js_engine: Any) -> None:
     client = Client()

@@ -18,6 +18,7 @@ urlpatterns = [
     path("async/page/", views.async_page),
     path("async/template/", views.async_template_page),
     path("async/in-loop/", views.async_render_in_loop),
+    path("async/lazy-user-in-loop/", views.async_lazy_user_in_loop),
     path("async/logout/", views.async_logout_and_render),
     path("plain/", views.plain),
     path("htmx/<str:version>/htmx.js", views.htmx_script),

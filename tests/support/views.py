@@ -8,7 +8,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.contrib.auth import alogout, logout
+from django.contrib.auth import alogout, get_user, logout
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.template import engines
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.utils.functional import SimpleLazyObject
 
 from giosg_django import calls, storage
 from giosg_django.decorators import giosg_exempt
@@ -203,6 +204,16 @@ async def async_template_page(request: HttpRequest) -> HttpResponse:
 
 async def async_render_in_loop(request: HttpRequest) -> HttpResponse:
     # Rendered in the event loop's thread: request.user must not need a synchronous query.
+    return HttpResponse(render_to_string("plain.html", request=request))
+
+
+class ProjectLazyUser(SimpleLazyObject):
+    """A project's own lazy user (a subclass of Django's), as a middleware of its may set it."""
+
+
+async def async_lazy_user_in_loop(request: HttpRequest) -> HttpResponse:
+    # As AuthenticationMiddleware does, with the project's class: resolving it needs a query.
+    request.user = ProjectLazyUser(lambda: get_user(request))
     return HttpResponse(render_to_string("plain.html", request=request))
 
 
