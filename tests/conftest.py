@@ -211,3 +211,15 @@ def pending_storage(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
     request.addfinalizer(conf.get_config.cache_clear)
     caches["giosg_pending"].clear()
     return name
+
+
+@pytest.fixture(autouse=True)
+def settings_left_as_found() -> Iterator[None]:
+    """No test leaves a setting overridden for the tests after it (a decorator's
+    override_settings undone before pytest-django's settings fixture put its copy back did)."""
+    from django.conf import settings
+
+    before = (settings.GIOSG, settings.DEBUG, settings.MIDDLEWARE, settings.ROOT_URLCONF)
+    yield
+    after = (settings.GIOSG, settings.DEBUG, settings.MIDDLEWARE, settings.ROOT_URLCONF)
+    assert after == before, "a setting was left overridden after the test"

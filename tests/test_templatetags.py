@@ -220,15 +220,16 @@ def test_a_cacheable_page_without_the_client_files_url_renders_nothing(
 
 
 @WITHOUT_RUNTIME
-def test_the_tag_without_a_request_warns_once_with_debug_on(caplog: Any, settings: Any) -> None:
+def test_the_tag_without_a_request_warns_once_with_debug_on(caplog: Any) -> None:
     """render_to_string() without request=: no identity and no call, which DEBUG says once,
     with how to pass the request; without DEBUG, nothing is logged."""
     render_module._WITHOUT_REQUEST.clear()
     with caplog.at_level(logging.WARNING, logger="giosg_django"):
         render("{% giosg_visitor %}")
     assert caplog.records == []
-    settings.DEBUG = True
-    with caplog.at_level(logging.WARNING, logger="giosg_django"):
+    # override_settings, not pytest-django's settings fixture: the fixture, undone after the
+    # decorator above, would put the decorator's GIOSG back for every later test.
+    with override_settings(DEBUG=True), caplog.at_level(logging.WARNING, logger="giosg_django"):
         for _ in range(3):
             assert render_to_string_without_request() == f"<script>{LOADER}</script>"
         render("{% giosg_visitor cacheable %}")
