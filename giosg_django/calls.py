@@ -150,7 +150,11 @@ def to_json_data(value: Any, argument: str) -> Any:
     try:
         return _plain_copy(value)
     except _NotPlain:
-        pass
+        return _encoded_copy(value, argument)
+
+
+def _encoded_copy(value: Any, argument: str) -> Any:
+    """``to_json_data`` for a value ``_plain_copy`` refused: through Django's JSON encoder."""
     try:
         data = json.loads(_JSON_ENCODER.encode(value))
     except RecursionError:
@@ -189,22 +193,24 @@ def _optional_bool(value: bool | None, argument: str) -> bool | None:
 
 
 def _mapping(value: Any, argument: str) -> dict[str, Any]:
-    if type(value) is dict:
-        # The identity's, on every page: str names and values are copied here, without the
-        # ABC check (Python code) and the generic copy's calls.
-        copy = {}
-        for key, item in value.items():
-            if type(key) is not str or type(item) is not str:
-                break
-            copy[key] = item
-        else:
+    plain = type(value) is dict
+    if plain:
+        # The identity's, on every page: _plain_copy takes a dict of str names and JSON values
+        # as is, without the ABC check (Python code) and to_json_data's call.
+        try:
+            copy: dict[str, Any] = _plain_copy(value)
             return copy
+        except _NotPlain:
+            pass  # a name that is no str (reported below), or a value the encoder must see
     elif not isinstance(value, Mapping):
         raise TypeError(f"{argument} must be a mapping (dict), not {type(value).__name__}")
     for key in value:
         if not isinstance(key, str):
             raise TypeError(f"{argument} keys must be strings, not {type(key).__name__}")
-    data: dict[str, Any] = to_json_data(value if type(value) is dict else dict(value), argument)
+    # A dict _plain_copy refused goes to the encoder at once (not walked a second time).
+    data: dict[str, Any] = (
+        _encoded_copy(value, argument) if plain else to_json_data(dict(value), argument)
+    )
     return data
 
 

@@ -167,9 +167,7 @@ class GiosgSettings(dict[str, Any]):
 
     def call_hook(self, key: str, request: HttpRequest) -> Any:
         """Call a dotted-path/callable key with the request, or return a constant as is."""
-        value = self._imported.get(key)  # hook(key), written out: asked on every page
-        if value is None:
-            value = self.hook(key)
+        value = self.hook(key)
         return value(request) if callable(value) else value
 
     def per_request(self, key: str, request: HttpRequest | None) -> str | SigningKey | None:

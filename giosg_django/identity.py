@@ -160,11 +160,7 @@ def identity_calls(
         user = current_user(request)
         if user is None or not user.is_authenticated:
             return []
-        if (
-            not config["IDENTIFY_IMPERSONATED"]
-            and hijack_installed()
-            and is_impersonated(request, user)
-        ):
+        if not config["IDENTIFY_IMPERSONATED"] and is_impersonated(request, user):
             # On the change of user (the marker), what was attached before is cleared, as
             # after any change of user.
             return [calls.visitor_remove_all()] if replace else []

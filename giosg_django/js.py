@@ -41,16 +41,14 @@ def dumps(value: Any) -> str:
     # A string (most arguments, and every token) as the encoder itself writes one, without
     # its Python-level dispatch.
     if type(value) is str:
-        text = _encode_string(value)
-        # One string literal holds no member name (its quotes are escaped): no __proto__ check.
-        if "<" in text or ">" in text or "&" in text:
-            text = text.translate(_HTML_UNSAFE)
-        return text
-    text = _ENCODER.encode(value)
+        text = _encode_string(value)  # one string literal: no member name, no __proto__ check
+    else:
+        text = _ENCODER.encode(value)
+        if "__proto__" in text:
+            text = _PROTO_MEMBER.sub('["__proto__"]:', text)
+    # (The member pattern holds none of these characters: the order of the two does not matter.)
     if "<" in text or ">" in text or "&" in text:
         text = text.translate(_HTML_UNSAFE)
-    if "__proto__" in text:
-        text = _PROTO_MEMBER.sub('["__proto__"]:', text)
     return text
 
 

@@ -44,25 +44,16 @@ def end_calls_project_code(request: HttpRequest) -> bool:
 def is_quiet(request: HttpRequest) -> bool:
     """A visitor with nothing stored and no sign-in to watch (anonymous, and never signed in
     in this browser): most requests, which then skip every giosg step but the view's own."""
-    # get_config().storage is get_storage(), and visitor_cookie.is_present written out: one
-    # call less each, on every request.
-    if get_config().storage.may_hold(request):
-        return False
-    cookies = request.COOKIES
-    return (
-        visitor_cookie.COOKIE_NAME not in cookies
-        and visitor_cookie.SECURE_COOKIE_NAME not in cookies
-    )
+    # get_config().storage is get_storage(), one call less on every request.
+    storage = get_config().storage
+    return not storage.may_hold(request) and not visitor_cookie.is_present(request)
 
 
 def at_request_start(request: HttpRequest, visit: Visit, user: Any) -> None:
     """Before the view, with the waiting calls loaded; ``user`` is ``request.user`` (lazy) on
     the sync path, the one ``auser()`` gave on the async path, ``None`` when unknown. Without
     the cookie and with nothing waiting (most requests), there is nothing to look at."""
-    cookies = request.COOKIES  # visitor_cookie.is_present, written out (every request)
-    acts = user is not None and (
-        visitor_cookie.COOKIE_NAME in cookies or visitor_cookie.SECURE_COOKIE_NAME in cookies
-    )
+    acts = user is not None and visitor_cookie.is_present(request)
     if acts or visit.calls:
         with _START_FAILED:
             if acts:

@@ -110,8 +110,7 @@ class GiosgMiddleware:
 
 def finish(request: HttpRequest, response: HttpResponseBase, visit: Visit) -> None:
     """The sync hint, and ``Vary: Cookie`` for a response that writes the session."""
-    if visit.sync_wanted or visit.stored:  # (sync.at_response's own first test)
-        sync.at_response(request, response, visit)
+    sync.at_response(request, response, visit)
     quiet_session.at_response(request)
 
 

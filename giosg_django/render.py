@@ -188,7 +188,7 @@ def visitor_html(request: HttpRequest | None) -> str:
     config = get_config()
     if request is None:
         without_request("{% giosg_visitor %}")
-    if config["ENABLED"] is not True and not is_enabled(request, config):  # (True: the usual)
+    if not is_enabled(request, config):
         return _waiting_for_consent(request, config)
     visit = visit_for_render(request)
     if visit is not None:

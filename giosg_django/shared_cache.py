@@ -38,13 +38,10 @@ def make_private(request: HttpRequest, response: HttpResponseBase) -> None:
     ``Vary: Cookie``, which SessionMiddleware adds when the session was accessed), nor
     Django's per-site cache before ``GiosgMiddleware``, whatever Cache-Control says by then.
     The one helper every such path uses."""
-    setattr(request, UPDATE_CACHE_FLAG, False)  # keep_out(request), for a request at hand
+    keep_out(request)
     if not _add_if_missing(response, "Cache-Control", "private"):
         patch_cache_control(response, private=True)
-    session = getattr(request, "session", None)  # _sessions_add_vary, written out
-    if isinstance(session, SessionBase) and session.accessed:
-        return
-    if not _add_if_missing(response, "Vary", "Cookie"):
+    if not _sessions_add_vary(request) and not _add_if_missing(response, "Vary", "Cookie"):
         patch_vary_headers(response, ("Cookie",))
 
 

@@ -186,11 +186,9 @@ def sign(variables: Mapping[str, Any], *, key: SigningKey, algorithm: str, ttl: 
         made = tokens.get(lookup)
         if made is not None:
             return made
-    # _base64url, written out: this runs on every page of a signed-in visitor.
-    encoded = binascii.b2a_base64(payload.encode(), newline=False).translate(_URLSAFE)
-    signing_input = _header(algorithm) + b"." + encoded.rstrip(b"=")
-    signature = binascii.b2a_base64(key.digest(signing_input, algorithm), newline=False)
-    token = (signing_input + b"." + signature.translate(_URLSAFE).rstrip(b"=")).decode("ascii")
+    signing_input = _header(algorithm) + b"." + _base64url(payload.encode())
+    signature = key.digest(signing_input, algorithm)
+    token = (signing_input + b"." + _base64url(signature)).decode("ascii")
     if len(payload) <= REUSED_UP_TO:
         if tokens is None or tokens.exp != exp:
             # The last second's tokens are of no more use. (A race may make two: one is kept,

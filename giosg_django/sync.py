@@ -187,9 +187,7 @@ def client_data(request: HttpRequest | None, *, seen: int | None = None) -> str:
     page has its calls up to (``seen``: the one the request carried, by default)."""
     if request is None:
         return ""
-    # _url_key(request), written out: every page asks.
-    urlconf = getattr(request, "urlconf", None) or settings.ROOT_URLCONF
-    start = _client_data_start(urlconf, request.META.get("SCRIPT_NAME", ""))
+    start = _client_data_start(*_url_key(request))
     if not start:
         return ""
     return start + str(hint_of(request) if seen is None else seen) + "}"

@@ -302,12 +302,6 @@ def visit_for_render(request: HttpRequest | None) -> Visit | None:
     middleware never saw; ``None`` without a request."""
     if request is None:
         return None
-    # The usual case, written out (every tag asks): a request the middleware saw, whose visit
-    # is made already.
-    held = request.__dict__.get(MANAGED) if isinstance(request, HttpRequest) else None
-    if held and held[0] is not None and held[0]._started is not None:
-        started: Visit = held[0]._started
-        return started
     visit = visit_of(request)
     if visit is None:
         visit = getattr(request, _UNMANAGED, None)

@@ -150,8 +150,7 @@ def read(value: str) -> Mark | None:
             _VERIFIED.put(value, found, since=since)
     if not isinstance(found, Mark):
         return None  # False: the server did not write it
-    # _now(), written out: every request of a signed-in visitor reads the cookie.
-    return found if int(time.time() * 1000) - found.written <= lifetime() * 1000 else None
+    return found if _now() - found.written <= lifetime() * 1000 else None
 
 
 def _verify(value: str) -> Mark | bool:
@@ -211,9 +210,7 @@ def is_on(request: HttpRequest) -> bool:
     """Only when a logout does something in the browser (CLOSE_CHAT/CLEAR_VARIABLES), and
     giosg is enabled for the request (``ENABLED``: consent)."""
     config = get_config()
-    if not logout_calls(config):
-        return False
-    return config["ENABLED"] is True or is_enabled(request, config)
+    return bool(logout_calls(config)) and is_enabled(request, config)
 
 
 def signed_in(user: Any) -> bool:
@@ -226,11 +223,11 @@ def at_request_start(request: HttpRequest, visit: Visit, user: Any) -> None:
     queues, before the view, so this very response can carry it. Another user signed in gets
     the identity change too, so their identity replaces what was attached."""
     found = marks(request)
-    latest = found[0] if len(found) == 1 else _newest(found)  # (one value: the usual case)
-    if latest is None or latest.who == NOBODY:
+    latest = _newest(found)
+    if not _names_someone(latest):
         return  # no user read: a visitor whose sign-in ended costs no session
     user = unwrapped(user)
-    if user is not None and user.is_authenticated:  # signed_in(user), on every page
+    if signed_in(user):
         who = fingerprint(user)
         if latest.who == who:
             # The usual page of a signed-in visitor: at_response has nothing to change while
@@ -269,13 +266,7 @@ def at_response(request: HttpRequest, response: HttpResponseBase, user: Any) -> 
     """Keep the cookie naming the response's final user (after any login() or logout() in the
     view): written when someone signs in, or when a sign-in it names ended (then it names
     nobody), or when another value was newer; again once half its margin has passed."""
-    # needs_user(request), written out: asked on every request.
-    cookies = request.COOKIES
-    if (
-        COOKIE_NAME not in cookies
-        and SECURE_COOKIE_NAME not in cookies
-        and not has_session(request)
-    ):
+    if not needs_user(request):
         return
     if not is_on(request):  # asked once: ENABLED may be the project's callable
         if cookie_name() in request.COOKIES:
@@ -285,7 +276,7 @@ def at_response(request: HttpRequest, response: HttpResponseBase, user: Any) -> 
     if (
         named is not None
         and named[0] is unwrapped(user)
-        and int(time.time() * 1000) - named[1].written <= REWRITE_AFTER_MS  # (_now())
+        and _now() - named[1].written <= REWRITE_AFTER_MS
     ):
         # The newest value names this very user, and is recent: nothing to write (but the
         # page client's signal, for a browser whose cookie predates it).
