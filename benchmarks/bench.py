@@ -337,7 +337,7 @@ def main() -> None:
     print(f"resolution: the bare page against itself {again:.3f}x (1.000 would be exact)")
 
     # 4. Memory: what 100,000 renders leave behind once warm.
-    for _ in range(10_000):
+    for _ in range(min(10_000, options.renders)):
         middleware(a_request())
     gc.collect()
     tracemalloc.start()

@@ -21,6 +21,7 @@ saying why, when Debian's redis-server is not installed).
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import statistics
@@ -47,7 +48,6 @@ from django.test import override_settings  # noqa: E402
 from benchmarks.bench import environ, signed_in_cookie  # noqa: E402
 from giosg_django.conf import get_config  # noqa: E402
 from giosg_django.storage import CacheStorage, DatabaseStorage, SessionStorage  # noqa: E402
-from giosg_django.storage.base import _make_storage  # noqa: E402
 from tests.load.processes import Redis, redis_server_path  # noqa: E402
 
 
@@ -56,7 +56,8 @@ def use(storage: Any) -> Callable[[], None]:
     call: the store is made once per settings and kept beside them."""
 
     def make_arg() -> None:
-        get_config()._derived[_make_storage] = storage
+        # GiosgSettings.storage is a cached_property: what it keeps is the instance's own.
+        vars(get_config())["storage"] = storage
 
     return make_arg
 
@@ -90,6 +91,10 @@ def request(handler: WSGIHandler, path: str, jar: dict[str, str], method: str = 
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=300, help="calls per side")
+    parser.add_argument("--warm-up", type=int, default=50, help="calls per side first")
+    options = parser.parse_args()
     cookie, _user = signed_in_cookie()
     base = dict(pair.split("=", 1) for pair in cookie.split("; "))
     stores: dict[str, Any] = {"session": SessionStorage(), "database": DatabaseStorage()}
@@ -109,14 +114,14 @@ def main() -> None:
         print("cache: left out, redis-server is not installed (apt-get install redis-server)")
     try:
         with override_settings(CACHES=caches):
-            run(stores, base)
+            run(stores, base, options)
     finally:
         if redis is not None:
             redis.stop()
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def run(stores: dict[str, Any], base: dict[str, str]) -> None:
+def run(stores: dict[str, Any], base: dict[str, str], options: argparse.Namespace) -> None:
     handler = WSGIHandler()
     jar = dict(base)
     request(handler, "/page/yes/", jar)  # the cookies giosg sets on a first page
@@ -160,11 +165,11 @@ def run(stores: dict[str, Any], base: dict[str, str]) -> None:
 
     times: dict[str, list[float]] = {label: [] for label, _, _ in sides}
     for _, fn, make_arg in sides:  # warm up
-        for _ in range(50):
+        for _ in range(options.warm_up):
             make_arg()
             fn(None)
     clock = time.perf_counter
-    for round_ in range(300):
+    for round_ in range(options.rounds):
         shift = round_ % len(sides)
         for label, fn, make_arg in sides[shift:] + sides[:shift]:
             make_arg()
