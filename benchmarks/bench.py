@@ -202,6 +202,8 @@ def make_sides() -> tuple[dict[str, Side], Callable[[Any], Any], Callable[[], An
         "page": (call(with_giosg, "/page/yes/", cookie), next_second),
         "page-bare": (call(without_giosg, "/page/no/", cookie), next_second),
         "page-peer": (call(without_giosg, "/page/peer/", cookie), next_second),
+        # The bare page carrying the page client's text, and nothing else of giosg.
+        "page-client": (call(without_giosg, "/page/client/", cookie), next_second),
         # The bare page again, measured like the others: what the method shows for no
         # difference at all (its resolution on this machine), printed beside the figures.
         "page-bare-again": (call(without_giosg, "/page/no/", cookie), next_second),
@@ -217,6 +219,12 @@ def make_sides() -> tuple[dict[str, Side], Callable[[Any], Any], Callable[[], An
 # (figure, measured side, baseline side, goal); the peer's row is measured against the bare page.
 FIGURES = [
     ("signed-in page, signed identity vs no giosg", "page", "page-bare", "<= 1.05x"),
+    (
+        "  of which the inline page client's bytes (no giosg code)",
+        "page-client",
+        "page-bare",
+        "(info)",
+    ),
     (
         "signed-in page, django-analytical Intercom (HMAC) vs none",
         "page-peer",
@@ -246,7 +254,7 @@ def report(per_call: dict[str, float], unit: str, scale: float) -> None:
 def timed(sides: dict[str, Side], options: argparse.Namespace) -> dict[str, float]:
     """Seconds per call, each comparison's sides interleaved in the same rounds."""
     per_call: dict[str, float] = {}
-    groups = [(["page", "page-bare", "page-peer", "page-bare-again"], 1)]
+    groups = [(["page", "page-bare", "page-peer", "page-client", "page-bare-again"], 1)]
     groups.append((["json", "json-bare"], 3))
     groups.append((["tag", "tag-middleware", "tag-floor"], 1))
     for names, weight in groups:
@@ -263,13 +271,24 @@ def counted(names: list[str], options: argparse.Namespace) -> dict[str, float]:
     whatever else the machine does (a figure of work, not of time; caches and branch
     prediction are not in it). Each side runs in its own process under callgrind, which counts
     only inside ``operator.call`` (``--toggle-collect``): the calls themselves, never the
-    set-up, the warm-up or the making of their arguments."""
+    set-up, the warm-up or the making of their arguments.
+
+    With ``--misses``, the figure is instead the memory reads and writes that miss a simulated
+    512 KiB second-level cache (callgrind's cache simulation, its last level sized as this
+    machine's L2): what a request's code and data cost in time beyond their instructions, as
+    the rest of the page (Django's template rendering) evicts them between one step of giosg
+    and the next. Code spread over many small functions costs misses that instructions do not
+    show. (The simulation has no prefetcher: the misses of a large text copied in order, the
+    page client's, are mostly hidden by the CPU, as that row's time shows.)"""
     if shutil.which("valgrind") is None:
         sys.exit("--instructions needs valgrind (Debian: apt-get install valgrind)")
     command = [
         "valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=_operator_call",
-        "--callgrind-out-file=/dev/null", sys.executable, __file__, "--n", str(options.n),
+        "--callgrind-out-file=/dev/null",
     ]  # fmt: skip
+    if options.misses:
+        command += ["--cache-sim=yes", "--LL=524288,8,64"]
+    command += [sys.executable, __file__, "--n", str(options.n)]
     # A fixed hash seed: string hashes (dict layouts, probe lengths) the same in every child and
     # run, so a count repeats; both sides of a figure get the same seed.
     env = {**os.environ, "PYTHONHASHSEED": "0"}
@@ -282,10 +301,13 @@ def counted(names: list[str], options: argparse.Namespace) -> dict[str, float]:
     per_call = {}
     for name, process in running.items():
         _, errors = process.communicate()
-        found = re.search(r"Collected : (\d+)", errors)
+        found = re.search(r"Collected : ([\d ]+)", errors)
         if process.returncode or found is None:
             sys.exit(f"callgrind failed for {name}:\n{errors[-2000:]}")
-        per_call[name] = int(found.group(1)) / options.n
+        events = [int(count) for count in found.group(1).split()]
+        # Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw: the last three are the last level's misses.
+        counted_events = sum(events[6:9]) if options.misses else events[0]
+        per_call[name] = counted_events / options.n
     return per_call
 
 
@@ -314,6 +336,11 @@ def main() -> None:
     parser.add_argument(
         "--instructions", action="store_true", help="count instructions (callgrind), not time"
     )
+    parser.add_argument(
+        "--misses",
+        action="store_true",
+        help="with --instructions: count simulated L2 cache misses instead (see counted)",
+    )
     parser.add_argument("--side", help=argparse.SUPPRESS)  # a child of --instructions
     parser.add_argument("--sides", help="with --instructions: only these sides (comma-separated)")
     options = parser.parse_args()
@@ -321,11 +348,16 @@ def main() -> None:
     if options.instructions and options.side is None:
         names = sorted({side for _, a, b, _ in FIGURES for side in (a, b)})
         if options.sides:  # a quick look at some sides only (no table)
+            scale = 1 if options.misses else 1e-3
             for name, count in counted(options.sides.split(","), options).items():
-                print(f"{name:<16} {count * 1e-3:9.1f}")
+                print(f"{name:<16} {count * scale:9.1f}")
             return
-        report(counted(names, options), "", 1e-3)
-        print("(thousands of instructions per call, callgrind)")
+        if options.misses:
+            report(counted(names, options), "", 1)
+            print("(simulated L2 cache misses per call, callgrind's cache simulation)")
+        else:
+            report(counted(names, options), "", 1e-3)
+            print("(thousands of instructions per call, callgrind)")
         return
     sides, middleware, a_request = make_sides()
     if options.side is not None:

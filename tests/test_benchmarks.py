@@ -30,6 +30,7 @@ def test_bench_prints_every_figure_with_the_peer() -> None:
     output = run("bench.py", "--n", "2", "--rounds", "1", "--renders", "10")
     for line in (
         "signed-in page, signed identity vs no giosg",
+        "of which the inline page client's bytes",
         "signed-in page, django-analytical Intercom (HMAC) vs none",
         "anonymous JSON view, middleware vs none",
         "page overhead: giosg_django",
