@@ -6,11 +6,13 @@ and taking the median of each side's per-call CPU times, so machine noise hits b
 1. a signed-in page with ``{% giosg_visitor %}`` and a signed identity, against the same page
    without giosg (full Django stack: WSGI handler, sessions, auth), and the nearest peer's tag
    (django-analytical's ``{% intercom %}``, identity as an HMAC) on that page in the same rounds;
+   beside it, that page carrying the text of giosg's inline page client alone (no giosg code);
 2. an anonymous JSON view with GiosgMiddleware installed, against the same view without it;
 3. ``{% giosg_visitor %}`` for a signed-in user, against the floor it cannot avoid: rendering an
    empty template plus one ``jwt.encode`` of the same variables; the tag's render alone (the
    figure the goal is for), and the same through GiosgMiddleware (whose per-request share the
-   page figure holds: shown beside it, no goal of its own);
+   page figure holds: shown beside it, no goal of its own), and the peer's tag alone against
+   the same floor (like for like: each tag renders a signed identity);
 4. memory: tracemalloc growth over 100,000 renders (after a warm-up).
 
 Speed is never asserted by a test; this prints the table, and the goals beside it.
@@ -186,6 +188,7 @@ def make_sides() -> tuple[dict[str, Side], Callable[[Any], Any], Callable[[], An
         return request
 
     tag = get_template("tag.html")
+    peer_tag = get_template("tag_peer.html")
     empty = get_template("empty.html")
     middleware = GiosgMiddleware(lambda request: HttpResponse(tag.render({}, request)))
     variables = default_visitor_variables(a_request())
@@ -212,6 +215,8 @@ def make_sides() -> tuple[dict[str, Side], Callable[[Any], Any], Callable[[], An
         "tag": (lambda request: HttpResponse(tag.render({}, request)), a_request),
         "tag-middleware": (middleware, a_request),
         "tag-floor": (floor, a_request),
+        # The nearest peer's tag alone, on the same requests (its identity an HMAC).
+        "tag-peer": (lambda request: HttpResponse(peer_tag.render({}, request)), a_request),
     }
     return sides, middleware, a_request
 
@@ -234,6 +239,12 @@ FIGURES = [
     ("anonymous JSON view, middleware vs none", "json", "json-bare", "<= 1.03x"),
     ("{% giosg_visitor %} signed-in vs empty template + jwt.encode", "tag", "tag-floor", "<= 1.1x"),
     ("  the same, with GiosgMiddleware's request work", "tag-middleware", "tag-floor", "(info)"),
+    (
+        "  django-analytical's {% intercom %} (HMAC), the same floor",
+        "tag-peer",
+        "tag-floor",
+        "(peer)",
+    ),
 ]
 
 
@@ -256,7 +267,7 @@ def timed(sides: dict[str, Side], options: argparse.Namespace) -> dict[str, floa
     per_call: dict[str, float] = {}
     groups = [(["page", "page-bare", "page-peer", "page-client", "page-bare-again"], 1)]
     groups.append((["json", "json-bare"], 3))
-    groups.append((["tag", "tag-middleware", "tag-floor"], 1))
+    groups.append((["tag", "tag-middleware", "tag-floor", "tag-peer"], 1))
     for names, weight in groups:
         make_arg = sides[names[0]][1]
         found = compare_many(

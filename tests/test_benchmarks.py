@@ -33,6 +33,7 @@ def test_bench_prints_every_figure_with_the_peer() -> None:
         "of which the inline page client's bytes",
         "signed-in page, django-analytical Intercom (HMAC) vs none",
         "anonymous JSON view, middleware vs none",
+        "django-analytical's {% intercom %} (HMAC), the same floor",
         "page overhead: giosg_django",
         "memory after 10 renders",
     ):
